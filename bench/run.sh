@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# `make bench`: side-by-side on loopback — the fake provider direct, nginx proxy_pass (the
+# pure-proxy floor) and llmesh-proxy, each with the same worker count. Measures latency at one
+# connection in flight, throughput at 32 connections, and llmesh's RSS idle and under load.
+# Prints a table and writes JSON to bench/results/. Timings are never asserted.
+#   bench/run.sh [BUILD_DIR] [--smoke]     (--smoke: one short pass, for `make test`)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${1:-$here/build}"
+bin="$build/bin"
+seconds=${LLMESH_BENCH_SECONDS:-10}
+workers=${LLMESH_BENCH_WORKERS:-1}
+[[ "${2:-}" == "--smoke" ]] && seconds=1
+source "$here/scripts/lib/processes.sh"
+
+work=$(mktemp -d)
+trap 'llmesh_stop_all; [[ -f $work/nginx.pid ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"' EXIT
+
+# A 1 KB chat request.
+node -e '
+const filler = "x".repeat(1024 - 120);
+process.stdout.write(JSON.stringify({model: "bench", messages: [{role: "user", content: filler}]}));
+' >"$work/body.json"
+export LLMESH_BENCH_BODY="$work/body.json"
+
+llmesh_start "$work/fake.log" "$bin/llmesh-fake-provider" --listen 127.0.0.1:0 --name bench --workers 2
+fake_port=$(llmesh_port "$work/fake.log" fake)
+
+cat >"$work/llmesh.yaml" <<YAML
+listen: 127.0.0.1:0
+admin_listen: 127.0.0.1:0
+workers: $workers
+access_log: {path: "off"}
+providers:
+  - name: fake
+    kind: openai
+    base_url: http://127.0.0.1:$fake_port/v1
+    models: [{name: bench-model}]
+routes:
+  - model: bench
+    targets: [{provider: fake, model: bench-model}]
+YAML
+llmesh_start "$work/llmesh.log" "$bin/llmesh-proxy" --config "$work/llmesh.yaml"
+llmesh_port=$(llmesh_port "$work/llmesh.log" proxy)
+llmesh_pid=${LLMESH_PIDS[-1]}
+
+# nginx cannot report a kernel-chosen port, so try a few random ones.
+nginx_port=""
+for _ in $(seq 5); do
+  port=$((20000 + RANDOM % 40000))
+  cat >"$work/nginx.conf" <<NGINX
+worker_processes $workers;
+daemon on;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx-body;
+  proxy_temp_path $work/nginx-proxy;
+  upstream fake { server 127.0.0.1:$fake_port; keepalive 128; }
+  server {
+    listen 127.0.0.1:$port;
+    location / {
+      proxy_pass http://fake;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+    }
+  }
+}
+NGINX
+  if nginx -c "$work/nginx.conf" -e "$work/nginx-error.log" 2>/dev/null; then nginx_port=$port; break; fi
+done
+[[ -n $nginx_port ]] || { echo "bench: could not start nginx" >&2; exit 1; }
+
+run_wrk() {  # run_wrk PORT CONNECTIONS THREADS
+  wrk -t"$3" -c"$2" -d"${seconds}s" -s "$here/bench/wrk_report.lua" "http://127.0.0.1:$1/v1/chat/completions" |
+    grep '^{'
+}
+
+rss_idle=$(llmesh_rss_kib "$llmesh_pid")
+declare -A one thirty_two
+for leg in direct nginx llmesh; do
+  case $leg in direct) port=$fake_port ;; nginx) port=$nginx_port ;; llmesh) port=$llmesh_port ;; esac
+  run_wrk "$port" 1 1 >/dev/null  # warm-up: connections, pools, caches
+  one[$leg]=$(run_wrk "$port" 1 1)
+done
+for leg in direct nginx llmesh; do
+  case $leg in direct) port=$fake_port ;; nginx) port=$nginx_port ;; llmesh) port=$llmesh_port ;; esac
+  if [[ $leg == llmesh ]]; then
+    ( sleep "$(awk "BEGIN{print $seconds/2}")"; llmesh_rss_kib "$llmesh_pid" >"$work/rss_load" ) &
+  fi
+  thirty_two[$leg]=$(run_wrk "$port" 32 2)
+done
+wait
+rss_load=$(cat "$work/rss_load" 2>/dev/null || echo 0)
+
+mkdir -p "$here/bench/results"
+out="$here/bench/results/proxy-$(date -u +%Y%m%dT%H%M%SZ).json"
+[[ "${2:-}" == "--smoke" ]] && out="$work/smoke.json"
+node - "$out" "$rss_idle" "$rss_load" "$workers" "$seconds" \
+  "${one[direct]}" "${one[nginx]}" "${one[llmesh]}" \
+  "${thirty_two[direct]}" "${thirty_two[nginx]}" "${thirty_two[llmesh]}" <<'NODE'
+const [out, rssIdle, rssLoad, workers, seconds, ...legs] = process.argv.slice(2);
+const [d1, n1, l1, d32, n32, l32] = legs.map((s) => JSON.parse(s));
+const added = (leg, q) => leg[q] - d1[q];
+const result = {
+  workers: Number(workers), seconds: Number(seconds), body_bytes: 1024,
+  one_in_flight: { direct: d1, nginx: n1, llmesh: l1,
+    added_us: { nginx: { p50: added(n1, 'p50_us'), p99: added(n1, 'p99_us') },
+                llmesh: { p50: added(l1, 'p50_us'), p99: added(l1, 'p99_us') } } },
+  thirty_two_connections: { direct: d32, nginx: n32, llmesh: l32 },
+  llmesh_rss_kib: { idle: Number(rssIdle), under_load: Number(rssLoad) },
+};
+require('fs').writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+const f = (x) => String(Math.round(x)).padStart(9);
+console.log(`llmesh bench (${workers} worker(s) each, ${seconds}s per leg, 1 KB body, HTTP/1.1)`);
+console.log('                       p50 us    p99 us  added p50  added p99    rps@32   p99@32 us');
+for (const [name, one, many] of [['direct (fake)', d1, d32], ['nginx proxy_pass', n1, n32], ['llmesh-proxy', l1, l32]]) {
+  console.log(`${name.padEnd(20)} ${f(one.p50_us)} ${f(one.p99_us)} ${f(one.p50_us - d1.p50_us)}  ` +
+    `${f(one.p99_us - d1.p99_us)} ${f(many.rps)} ${f(many.p99_us)}`);
+}
+const ratio = (a, b) => (b > 0 ? (a / b).toFixed(2) : 'n/a');
+console.log(`llmesh/nginx: added p50 ${ratio(added(l1, 'p50_us'), added(n1, 'p50_us'))}x, ` +
+  `added p99 ${ratio(added(l1, 'p99_us'), added(n1, 'p99_us'))}x, rps@32 ${ratio(l32.rps, n32.rps)}x`);
+console.log(`llmesh RSS: idle ${(rssIdle / 1024).toFixed(1)} MiB, under load ${(rssLoad / 1024).toFixed(1)} MiB`);
+console.log(`errors: ${[d1, n1, l1, d32, n32, l32].map((x) => x.errors).join(' ')}`);
+console.log(`results: ${out}`);
+NODE

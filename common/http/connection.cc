@@ -1,0 +1,409 @@
+#include "common/http/connection.h"
+
+#include <array>
+#include <cstdio>
+#include <exception>
+#include <utility>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/string.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "common/http/server_state.h"
+
+namespace llmesh::http::internal {
+namespace {
+
+namespace bhttp = boost::beast::http;
+using boost::system::error_code;
+
+constexpr auto kUseAwaitable = asio::as_tuple(asio::use_awaitable);
+// The first read of a request; most requests fit whole.
+constexpr size_t kReadSize = 16 << 10;
+// A buffer grown past this by a large request is released once the connection goes idle.
+constexpr size_t kMaxIdleBufferCapacity = 1 << 20;
+// After refusing a request, at most this much of its unread rest is read and discarded (and
+// for at most this long) so that closing does not reset the connection before the client
+// has read the refusal.
+constexpr size_t kMaxLingerBytes = 4 << 20;
+constexpr std::chrono::milliseconds kMaxLingerTime{1000};
+
+absl::Status WriteError(const error_code& ec) {
+  return absl::UnavailableError(absl::StrCat("client connection: ", ec.message()));
+}
+
+bool IsParseError(const error_code& ec) {
+  return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+         ec != bhttp::error::partial_message && ec != bhttp::error::end_of_stream;
+}
+
+}  // namespace
+
+// Marks the connection as writing for the duration of one write, so the watchdog bounds it.
+class Connection::WriteScope {
+ public:
+  explicit WriteScope(Connection& connection) : connection_(connection) {
+    connection_.phase_ = Phase::kWriting;
+    connection_.SetDeadline(connection_.limits_.client_timeout);
+  }
+  ~WriteScope() {
+    connection_.phase_ = Phase::kHandling;
+    connection_.ClearDeadline();
+  }
+  WriteScope(const WriteScope&) = delete;
+  WriteScope& operator=(const WriteScope&) = delete;
+
+ private:
+  Connection& connection_;
+};
+
+Connection::Connection(std::shared_ptr<ServerState> server, WorkerState& worker,
+                       asio::ip::tcp::socket socket)
+    : server_(std::move(server)),
+      worker_(worker),
+      limits_(server_->options.limits),
+      socket_(std::move(socket)),
+      watchdog_(socket_.get_executor()),
+      deadline_(Clock::now() + limits_.client_timeout) {}
+
+Connection::~Connection() = default;
+
+void Connection::Spawn(std::shared_ptr<Connection> connection) {
+  Connection& self = *connection;
+  self.watchdog_.expires_at(self.deadline_);
+  self.ArmWatchdog();
+  asio::co_spawn(self.socket_.get_executor(), self.Run(),
+                 asio::bind_cancellation_slot(
+                     self.cancel_.slot(), [keep = std::move(connection)](std::exception_ptr) {}));
+}
+
+void Connection::WakeIfIdle() {
+  if (phase_ != Phase::kIdle) return;
+  error_code ignored;
+  socket_.cancel(ignored);
+}
+
+void Connection::ForceClose() {
+  if (ended_) return;
+  cancel_.emit(asio::cancellation_type::terminal);
+  error_code ignored;
+  socket_.close(ignored);
+}
+
+asio::awaitable<void> Connection::Run() {
+  // Runs OnRunEnded whether the coroutine finishes or its frame is destroyed with the context.
+  struct EndGuard {
+    Connection* connection;
+    ~EndGuard() { connection->OnRunEnded(); }
+  } end_guard{this};
+  try {
+    while (co_await ServeOne()) {
+    }
+  } catch (const std::exception&) {
+    // Only a cancelled coroutine (Stop) that starts another operation gets here.
+  }
+}
+
+void Connection::OnRunEnded() {
+  ended_ = true;
+  watchdog_.cancel();
+  error_code ignored;
+  if (socket_.is_open()) {
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    socket_.close(ignored);
+  }
+  unlink();
+  server_->active_connections.fetch_sub(1, std::memory_order_acq_rel);
+  if (worker_.drain_waiter) server_->MaybeFinishDrain(worker_.drain_waiter);
+  server_->CoroutineEnded();
+}
+
+asio::awaitable<bool> Connection::ServeOne() {
+  if (!co_await ReadRequest()) co_return false;
+  Request& request = parser_->get();
+  BeginResponse(request);
+  phase_ = Phase::kHandling;
+  ClearDeadline();
+
+  bool handler_threw = false;
+  try {
+    co_await worker_.handler->Handle(request, *this);
+  } catch (const std::exception&) {
+    handler_threw = true;
+  }
+  if (handler_threw) {
+    if (!started_ && !worker_.stopped && socket_.is_open()) {
+      co_await SendReject(bhttp::status::internal_server_error, "internal error");
+    }
+    co_return false;
+  }
+  if (!complete_ || !keep_alive_ || !socket_.is_open()) co_return false;
+  if (buffer_.size() == 0 && buffer_.capacity() > kMaxIdleBufferCapacity) buffer_.shrink_to_fit();
+  co_return true;
+}
+
+asio::awaitable<bool> Connection::ReadRequest() {
+  if (buffer_.size() == 0) {
+    phase_ = Phase::kIdle;
+    // Checked right before the read so a Drain that ran earlier is never missed; a later one
+    // finds the read pending and cancels it (WakeIfIdle).
+    if (worker_.draining) co_return false;
+    SetDeadline(limits_.client_timeout);
+    auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(kReadSize), kUseAwaitable);
+    if (ec) co_return false;  // closed by the client, idle timeout, drain or stop
+    buffer_.commit(n);
+  }
+  phase_ = Phase::kReadingRequest;
+  SetDeadline(limits_.client_timeout);
+
+  parser_.emplace();
+  parser_->header_limit(limits_.max_header_bytes);
+  parser_->body_limit(limits_.max_body_bytes);
+  // Usually the whole request came with the first read: parsing it in place skips the
+  // composed read operations (and their completion round trips) entirely.
+  error_code ec = ParseBuffered();
+  if (!ec && !parser_->is_header_done()) {
+    std::tie(ec, std::ignore) =
+        co_await bhttp::async_read_header(socket_, buffer_, *parser_, kUseAwaitable);
+  }
+  if (!ec && !parser_->is_done()) {
+    const Request& head = parser_->get();
+    if (head.version() >= 11 && boost::beast::iequals(head[bhttp::field::expect], "100-continue")) {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      auto [write_ec, written] =
+          co_await asio::async_write(socket_, asio::buffer(kContinue), kUseAwaitable);
+      if (write_ec) co_return false;
+    }
+    std::tie(ec, std::ignore) =
+        co_await bhttp::async_read(socket_, buffer_, *parser_, kUseAwaitable);
+  }
+  if (!ec) co_return true;
+
+  version_ = parser_->is_header_done() ? parser_->get().version() : 11;
+  if (timed_out_) {
+    co_await SendReject(bhttp::status::request_timeout, "request timeout");
+  } else if (ec == bhttp::error::body_limit) {
+    co_await SendReject(bhttp::status::payload_too_large, "request body too large");
+  } else if (ec == bhttp::error::header_limit) {
+    co_await SendReject(bhttp::status::request_header_fields_too_large,
+                        "request header fields too large");
+  } else if (IsParseError(ec)) {
+    co_await SendReject(bhttp::status::bad_request, "malformed HTTP request");
+  }
+  co_return false;
+}
+
+error_code Connection::ParseBuffered() {
+  parser_->eager(true);
+  error_code ec;
+  // Bounded: every round consumes input or returns.
+  while (buffer_.size() > 0 && !parser_->is_done()) {
+    const size_t used = parser_->put(buffer_.data(), ec);
+    buffer_.consume(used);
+    if (ec == bhttp::error::need_more) return {};
+    if (ec || used == 0) return ec;
+  }
+  return {};
+}
+
+asio::awaitable<void> Connection::SendReject(bhttp::status status, std::string_view reason) {
+  if (worker_.stopped || !socket_.is_open()) co_return;
+  Response response = worker_.handler->Reject(status, reason);
+  response.version(version_ >= 10 ? version_ : 11);
+  response.keep_alive(false);
+  response.prepare_payload();
+  timed_out_ = false;
+  started_ = true;
+  error_code ec;
+  {
+    WriteScope scope(*this);
+    std::tie(ec, std::ignore) = co_await bhttp::async_write(socket_, response, kUseAwaitable);
+  }
+  if (!ec) co_await LingeringClose();
+}
+
+asio::awaitable<void> Connection::LingeringClose() {
+  error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  phase_ = Phase::kReadingRequest;
+  SetDeadline(std::min<std::chrono::milliseconds>(limits_.client_timeout, kMaxLingerTime));
+  buffer_.clear();
+  size_t discarded = 0;
+  while (discarded < kMaxLingerBytes) {
+    auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(kReadSize), kUseAwaitable);
+    if (ec) break;
+    discarded += n;
+  }
+  ClearDeadline();
+}
+
+void Connection::BeginResponse(const Request& request) {
+  version_ = request.version();
+  request_keep_alive_ = request.keep_alive();
+  keep_alive_ = false;
+  started_ = false;
+  streaming_ = false;
+  chunked_ = false;
+  complete_ = false;
+}
+
+asio::awaitable<absl::Status> Connection::Send(Response response) {
+  if (started_) co_return absl::FailedPreconditionError("response already started");
+  started_ = true;
+  response.version(version_);
+  keep_alive_ = request_keep_alive_ && response.keep_alive() && !worker_.draining;
+  response.keep_alive(keep_alive_);
+  response.prepare_payload();
+  error_code ec;
+  {
+    WriteScope scope(*this);
+    std::tie(ec, std::ignore) = co_await bhttp::async_write(socket_, response, kUseAwaitable);
+  }
+  if (ec) {
+    keep_alive_ = false;
+    co_return WriteError(ec);
+  }
+  complete_ = true;
+  co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::Status> Connection::StartStream(bhttp::response_header<> head) {
+  if (started_) co_return absl::FailedPreconditionError("response already started");
+  started_ = true;
+  streaming_ = true;
+  bhttp::response<bhttp::empty_body> message(std::move(head));
+  message.version(version_);
+  // HTTP/1.0 has no chunked encoding: the body runs until the connection closes.
+  chunked_ = version_ >= 11;
+  keep_alive_ = chunked_ && request_keep_alive_ && message.keep_alive() && !worker_.draining;
+  message.keep_alive(keep_alive_);
+  message.erase(bhttp::field::content_length);
+  if (chunked_) {
+    message.chunked(true);
+  } else {
+    message.erase(bhttp::field::transfer_encoding);
+  }
+  bhttp::response_serializer<bhttp::empty_body> serializer(message);
+  error_code ec;
+  {
+    WriteScope scope(*this);
+    std::tie(ec, std::ignore) =
+        co_await bhttp::async_write_header(socket_, serializer, kUseAwaitable);
+  }
+  if (ec) {
+    keep_alive_ = false;
+    co_return WriteError(ec);
+  }
+  co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::Status> Connection::Write(std::string_view data) {
+  if (!streaming_ || complete_) co_return absl::FailedPreconditionError("no open stream");
+  if (data.empty()) co_return absl::OkStatus();
+  if (!chunked_) co_return co_await WriteRaw(data);
+  char size_line[24];
+  int size_length = std::snprintf(size_line, sizeof(size_line), "%zx\r\n", data.size());
+  const std::array<asio::const_buffer, 3> chunk = {
+      asio::buffer(size_line, static_cast<size_t>(size_length)), asio::buffer(data),
+      asio::buffer("\r\n", 2)};
+  error_code ec;
+  {
+    WriteScope scope(*this);
+    std::tie(ec, std::ignore) = co_await asio::async_write(socket_, chunk, kUseAwaitable);
+  }
+  if (ec) {
+    keep_alive_ = false;
+    co_return WriteError(ec);
+  }
+  co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::Status> Connection::Finish() {
+  if (!streaming_ || complete_) co_return absl::FailedPreconditionError("no open stream");
+  if (chunked_) {
+    absl::Status status = co_await WriteRaw("0\r\n\r\n");
+    if (!status.ok()) co_return status;
+  }
+  complete_ = true;
+  co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::Status> Connection::WriteRaw(std::string_view data) {
+  error_code ec;
+  {
+    WriteScope scope(*this);
+    std::tie(ec, std::ignore) =
+        co_await asio::async_write(socket_, asio::buffer(data), kUseAwaitable);
+  }
+  if (ec) {
+    keep_alive_ = false;
+    co_return WriteError(ec);
+  }
+  co_return absl::OkStatus();
+}
+
+asio::awaitable<void> Connection::WaitUntilClientGone() {
+  // Bounded by the buffer cap: every iteration either ends the wait or grows the buffer.
+  const size_t cap = static_cast<size_t>(limits_.max_header_bytes) + limits_.max_body_bytes;
+  while (buffer_.size() <= cap) {
+    auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(kReadSize), kUseAwaitable);
+    if (ec || n == 0) co_return;
+    buffer_.commit(n);
+  }
+}
+
+void Connection::ResetConnection() {
+  keep_alive_ = false;
+  complete_ = false;
+  if (!socket_.is_open()) return;
+  error_code ignored;
+  socket_.set_option(asio::socket_base::linger(true, 0), ignored);
+  socket_.close(ignored);
+}
+
+void Connection::SetDeadline(std::chrono::milliseconds timeout) {
+  deadline_ = Clock::now() + timeout;
+  // Moving the timer cancels its pending wait; that handler re-arms at the new expiry. A later
+  // deadline needs no timer call at all: the watchdog re-checks when it fires.
+  if (deadline_ < watchdog_.expiry()) watchdog_.expires_at(deadline_);
+}
+
+void Connection::ArmWatchdog() {
+  watchdog_.async_wait([self = shared_from_this()](const error_code&) { self->OnWatchdog(); });
+}
+
+void Connection::OnWatchdog() {
+  if (ended_) return;
+  if (deadline_ <= Clock::now()) {
+    ClearDeadline();
+    OnTimeout();
+  }
+  watchdog_.expires_at(deadline_);
+  ArmWatchdog();
+}
+
+void Connection::OnTimeout() {
+  error_code ignored;
+  switch (phase_) {
+    case Phase::kHandling:
+      return;
+    case Phase::kIdle:
+    case Phase::kReadingRequest:
+      // Shutting down the receive side (not just cancelling) makes the timeout stick even if
+      // no read is pending at this instant; the write side stays open for the 408.
+      socket_.shutdown(asio::ip::tcp::socket::shutdown_receive, ignored);
+      break;
+    case Phase::kWriting:
+      socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+      break;
+  }
+  timed_out_ = true;
+  socket_.cancel(ignored);
+}
+
+}  // namespace llmesh::http::internal

@@ -1,0 +1,102 @@
+// FailoverExecutor: the attempt loop of one request, between the router (which hands it an
+// ordered plan of targets) and the provider adapters + upstream pool (which it drives).
+//
+// It tries targets in plan order until one answers, applying DESIGN §3: classification of every
+// failure, the commit point (failover stays invisible until the first content byte goes to the
+// client; streams are held until the first real content event), the connect / first_byte /
+// idle / per_try / total deadlines, cooldowns from rate-limit hints (the request moves on at
+// once, it never sleeps), outlier bookkeeping and the retry budget. It writes the client's
+// response through a ResponseSink and returns what happened; turning a failure into an HTTP
+// error is the sink's job (one place: the codec).
+//
+// Threading: one executor per worker; Execute runs on that worker's io_context. The snapshot,
+// route and request must outlive the Execute coroutine.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "absl/random/random.h"
+#include "absl/status/status.h"
+#include "absl/types/span.h"
+#include "common/clock.h"
+#include "proxy/config/config_snapshot.h"
+#include "proxy/provider/failure.h"
+#include "proxy/provider/provider.h"
+#include "proxy/upstream/upstream.h"
+
+namespace llmesh::failover {
+
+// Identity of the attempt that answers (or last failed), for the x-llmesh-* headers.
+struct AnswerInfo {
+  const config::TargetSpec* target = nullptr;  // nullptr when no attempt was made
+  uint32_t attempts = 0;
+};
+
+// Where the executor writes the client's response. Implemented by the codec for the client's
+// API shape; used only on the worker's executor.
+class ResponseSink {
+ public:
+  virtual ~ResponseSink() = default;
+  // A complete non-streamed answer: `body` is already in the client's format.
+  virtual boost::asio::awaitable<absl::Status> SendBody(const AnswerInfo& answer, int status,
+                                                        std::string body) = 0;
+  // The commit point of a stream: sends the response head.
+  virtual boost::asio::awaitable<absl::Status> StartStream(const AnswerInfo& answer) = 0;
+  // Forwards client-format stream bytes at once. UNAVAILABLE when the client went away.
+  virtual boost::asio::awaitable<absl::Status> WriteStream(std::string_view bytes) = 0;
+  // Ends a committed stream cleanly.
+  virtual boost::asio::awaitable<absl::Status> FinishStream() = 0;
+  // Ends a committed stream with an error event in the client's format (never a clean end).
+  virtual boost::asio::awaitable<void> FailStream(const provider::UpstreamFailure& failure) = 0;
+};
+
+enum class Priority : uint8_t { kNormal, kCritical, kBatch };
+
+// What the executor did; the codec answers the client from it when `answered` is false.
+struct ExecutionResult {
+  AnswerInfo answer;
+  bool answered = false;        // the sink carried a complete answer (success, or a failed stream)
+  bool client_gone = false;     // the client disconnected; nothing more can be sent
+  int status = 0;               // HTTP status sent (answered) or to send
+  // Why no target answered, when !answered: the last failure, or none if nothing was tried.
+  std::optional<provider::UpstreamFailure> failure;
+  // Every target was cooling down; the client should come back after this long.
+  std::optional<std::chrono::milliseconds> retry_after;
+  std::optional<std::chrono::microseconds> time_to_first_token;
+  provider::Usage usage;
+  double cost_usd = 0;
+};
+
+class FailoverExecutor {
+ public:
+  // `pool` is the worker's upstream pool; `clock` drives the decision logic.
+  FailoverExecutor(upstream::UpstreamPool& pool, const Clock& clock);
+
+  // Runs `request` on the targets of `route` in the order given (indexes into route.targets),
+  // writing the answer to `sink`. Never throws.
+  boost::asio::awaitable<ExecutionResult> Execute(const config::RouteSpec& route,
+                                                  absl::Span<const uint16_t> order,
+                                                  const provider::ClientRequest& request,
+                                                  Priority priority, ResponseSink& sink);
+
+ private:
+  struct Attempt;
+  boost::asio::awaitable<void> RunNonStream(Attempt& attempt);
+  boost::asio::awaitable<void> RunStream(Attempt& attempt);
+  // Encodes and sends the attempt's request; on failure sets attempt.failure and returns null.
+  boost::asio::awaitable<std::unique_ptr<upstream::Exchange>> Open(Attempt& attempt);
+  // Health, cooldown and metric bookkeeping of a finished attempt.
+  void Record(const Attempt& attempt);
+
+  upstream::UpstreamPool& pool_;
+  const Clock& clock_;
+  absl::BitGen rng_;
+};
+
+}  // namespace llmesh::failover

@@ -1,0 +1,359 @@
+#include "proxy/failover/failover.h"
+
+#include <algorithm>
+
+#include <boost/asio/this_coro.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/log/log.h"
+#include "proxy/failover/classification.h"
+#include "proxy/failover/cooldown.h"
+
+namespace llmesh::failover {
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using provider::FailureKind;
+using provider::UpstreamFailure;
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+// Largest upstream body accepted for a non-streamed answer or an error.
+constexpr size_t kMaxUpstreamBody = 64u << 20;
+constexpr size_t kMaxErrorBody = 1u << 20;
+
+SteadyTime SteadyNow() { return std::chrono::steady_clock::now(); }
+
+// A cancelled operation means the request itself is going away (client gone, server stopping),
+// not that the provider failed.
+bool Cancelled(const absl::Status& status) { return status.code() == absl::StatusCode::kCancelled; }
+
+// Transport statuses follow the upstream layer's contract (see upstream.h).
+UpstreamFailure FromTransport(const absl::Status& status) {
+  UpstreamFailure failure;
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable: failure.kind = FailureKind::kConnect; break;
+    case absl::StatusCode::kAborted: failure.kind = FailureKind::kReset; break;
+    case absl::StatusCode::kDeadlineExceeded: failure.kind = FailureKind::kTimeout; break;
+    default: failure.kind = FailureKind::kMalformed; break;
+  }
+  failure.message = std::string(status.message());
+  return failure;
+}
+
+}  // namespace
+
+struct FailoverExecutor::Attempt {
+  Attempt(const config::RouteSpec& route, uint16_t index, const provider::ClientRequest& request,
+          ResponseSink& sink, const AnswerInfo& answer, SteadyTime total_deadline)
+      : route(route), index(index), target(route.targets[index]), request(request), sink(sink),
+        answer(answer), start(SteadyNow()), total_deadline(total_deadline) {}
+
+  const config::RouteSpec& route;
+  uint16_t index;
+  const config::TargetSpec& target;
+  const provider::ClientRequest& request;
+  ResponseSink& sink;
+  AnswerInfo answer;
+  SteadyTime start;
+  SteadyTime total_deadline;
+
+  bool succeeded = false;
+  bool committed = false;    // bytes of this attempt reached the client
+  bool client_gone = false;
+  int status = 0;
+  std::optional<UpstreamFailure> failure;
+  std::optional<std::chrono::microseconds> time_to_first_token;
+  provider::Usage usage;
+
+  SteadyTime Deadline(std::chrono::milliseconds after_start) const {
+    return std::min(start + after_start, total_deadline);
+  }
+
+  void FailTransport(const absl::Status& status) {
+    if (Cancelled(status)) {
+      client_gone = true;
+    } else {
+      failure = FromTransport(status);
+    }
+  }
+};
+
+FailoverExecutor::FailoverExecutor(upstream::UpstreamPool& pool, const Clock& clock)
+    : pool_(pool), clock_(clock) {}
+
+asio::awaitable<ExecutionResult> FailoverExecutor::Execute(const config::RouteSpec& route,
+                                                           absl::Span<const uint16_t> order,
+                                                           const provider::ClientRequest& request,
+                                                           Priority priority, ResponseSink& sink) {
+  ExecutionResult result;
+  const SteadyTime total_deadline = SteadyNow() + route.timeouts.total;
+  // After a context-length failure only a strictly larger window may help.
+  uint64_t min_context_window = 0;
+  // A failover is counted when the next attempt actually starts: (from target, reason).
+  std::optional<std::pair<uint16_t, FailureKind>> pending_failover;
+
+  for (uint16_t index : order) {
+    if (result.answer.attempts >= route.max_attempts) break;
+    if (SteadyNow() >= total_deadline) break;
+    const config::TargetSpec& target = route.targets[index];
+    if (min_context_window > 0 && target.model->context_window <= min_context_window) continue;
+    // The plan was drawn when the request arrived; another worker may have cooled this target.
+    if (result.answer.attempts > 0 &&
+        target.health->State(clock_.Now()) == TargetState::kCoolingDown) {
+      continue;
+    }
+    std::optional<RetryBudget::RetryToken> retry_token;
+    if (result.answer.attempts > 0 && priority != Priority::kCritical) {
+      retry_token = target.retry_budget->TryStartRetry();
+      if (!retry_token) {
+        target.provider->retry_budget_exhausted->Inc();
+        continue;
+      }
+    }
+    RetryBudget::ActiveRequest active = target.retry_budget->StartRequest();
+    if (pending_failover) {
+      route.target_series[pending_failover->first].failovers[static_cast<int>(pending_failover->second)]->Inc();
+    }
+
+    ++result.answer.attempts;
+    result.answer.target = &target;
+    Attempt attempt(route, index, request, sink, result.answer, total_deadline);
+    if (request.stream) {
+      co_await RunStream(attempt);
+    } else {
+      co_await RunNonStream(attempt);
+    }
+    Record(attempt);
+
+    result.time_to_first_token = attempt.time_to_first_token;
+    if (attempt.succeeded) {
+      result.answered = true;
+      result.status = attempt.status;
+      result.usage = attempt.usage;
+      result.cost_usd = target.model->CostUsd(attempt.usage);
+      result.failure.reset();
+      co_return result;
+    }
+    if (attempt.client_gone) {
+      result.client_gone = true;
+      result.answered = attempt.committed;
+      result.status = attempt.committed ? 200 : 499;
+      co_return result;
+    }
+    result.failure = std::move(attempt.failure);
+    if (attempt.committed) {
+      // Failed after the commit point: the sink already ended the stream with an error event.
+      result.answered = true;
+      result.status = 200;
+      co_return result;
+    }
+    switch (Classify(result.failure->kind)) {
+      case Verdict::kFail:
+        co_return result;
+      case Verdict::kLargerContextOnly:
+        min_context_window = std::max<uint64_t>(min_context_window, std::max<uint64_t>(target.model->context_window, 1));
+        break;
+      case Verdict::kNextTarget:
+      case Verdict::kSkipTarget:
+        break;
+    }
+    pending_failover.emplace(index, result.failure->kind);
+  }
+  co_return result;
+}
+
+asio::awaitable<std::unique_ptr<upstream::Exchange>> FailoverExecutor::Open(Attempt& attempt) {
+  const config::ProviderSpec& provider = *attempt.target.provider;
+  const provider::TargetCall call{provider.base_path, attempt.target.model->name, provider.api_key};
+  absl::StatusOr<provider::EncodedRequest> encoded = provider.adapter->Encode(attempt.request, call);
+  if (!encoded.ok()) {
+    attempt.failure = UpstreamFailure{FailureKind::kInvalidRequest, 0, "invalid_request_error", "",
+                                      std::string(encoded.status().message()), std::nullopt};
+    co_return nullptr;
+  }
+  http::request<http::string_body> upstream_request{encoded->method, std::move(encoded->target), 11};
+  upstream_request.set(http::field::host, provider.endpoint.HostHeader());
+  for (auto& [name, value] : encoded->headers) upstream_request.set(name, value);
+  upstream_request.keep_alive(true);
+  upstream_request.body() = std::move(encoded->body);
+  upstream_request.prepare_payload();
+
+  const SteadyTime connect_deadline = attempt.Deadline(attempt.route.timeouts.connect);
+  const SteadyTime write_deadline = attempt.Deadline(attempt.route.timeouts.first_byte);
+  absl::StatusOr<std::unique_ptr<upstream::Exchange>> exchange =
+      co_await pool_.Send(provider.endpoint, upstream_request, connect_deadline, write_deadline);
+  if (!exchange.ok()) {
+    attempt.FailTransport(exchange.status());
+    co_return nullptr;
+  }
+  co_return *std::move(exchange);
+}
+
+asio::awaitable<void> FailoverExecutor::RunNonStream(Attempt& attempt) {
+  std::unique_ptr<upstream::Exchange> exchange = co_await Open(attempt);
+  if (exchange == nullptr) co_return;
+  const auto& timeouts = attempt.route.timeouts;
+  const SteadyTime try_deadline = attempt.Deadline(timeouts.per_try);
+  const SteadyTime head_deadline = std::min(attempt.Deadline(timeouts.first_byte), try_deadline);
+  if (absl::Status s = co_await exchange->ReadHead(head_deadline); !s.ok()) {
+    attempt.FailTransport(s);
+    co_return;
+  }
+  const int status = static_cast<int>(exchange->head().result_int());
+  const bool success = status >= 200 && status < 300;
+  absl::StatusOr<std::string> body =
+      co_await exchange->ReadAll(try_deadline, success ? kMaxUpstreamBody : kMaxErrorBody);
+  if (!body.ok()) {
+    attempt.FailTransport(body.status());
+    co_return;
+  }
+  const provider::ProviderAdapter& adapter = *attempt.target.provider->adapter;
+  if (!success) {
+    attempt.failure = adapter.DecodeError(status, exchange->head(), *body, absl::Now());
+    co_return;
+  }
+  provider::DecodedResponse decoded = adapter.Decode(attempt.request, status, *body);
+  if (decoded.failure) {
+    attempt.failure = std::move(decoded.failure);
+    co_return;
+  }
+  exchange.reset();  // the connection goes back to the pool before the client write
+  attempt.usage = decoded.usage;
+  attempt.committed = true;
+  if (absl::Status s = co_await attempt.sink.SendBody(attempt.answer, status, std::move(decoded.body)); !s.ok()) {
+    attempt.client_gone = true;
+    co_return;
+  }
+  attempt.status = status;
+  attempt.succeeded = true;
+}
+
+asio::awaitable<void> FailoverExecutor::RunStream(Attempt& attempt) {
+  std::unique_ptr<upstream::Exchange> exchange = co_await Open(attempt);
+  if (exchange == nullptr) co_return;
+  const auto& timeouts = attempt.route.timeouts;
+  const SteadyTime first_deadline = attempt.Deadline(timeouts.first_byte);
+  if (absl::Status s = co_await exchange->ReadHead(first_deadline); !s.ok()) {
+    attempt.FailTransport(s);
+    co_return;
+  }
+  const provider::ProviderAdapter& adapter = *attempt.target.provider->adapter;
+  const int status = static_cast<int>(exchange->head().result_int());
+  if (status < 200 || status >= 300) {
+    absl::StatusOr<std::string> body = co_await exchange->ReadAll(first_deadline, kMaxErrorBody);
+    attempt.failure = adapter.DecodeError(status, exchange->head(), body.ok() ? *body : std::string(),
+                                          absl::Now());
+    co_return;
+  }
+
+  std::unique_ptr<provider::StreamDecoder> decoder = adapter.NewStreamDecoder(attempt.request);
+  provider::StreamDecoder::Progress progress;
+  std::optional<UpstreamFailure> failure;
+  // Each pass waits on a deadline and every read either makes progress or ends the loop; the
+  // cap only guards against a misbehaving peer trickling empty reads.
+  for (size_t reads = 0;; ++reads) {
+    const SteadyTime deadline = attempt.committed
+                                    ? std::min(SteadyNow() + timeouts.idle, attempt.total_deadline)
+                                    : first_deadline;
+    absl::StatusOr<std::string_view> bytes = co_await exchange->ReadSome(deadline);
+    if (!bytes.ok()) {
+      if (Cancelled(bytes.status())) {
+        attempt.client_gone = true;
+        co_return;
+      }
+      failure = FromTransport(bytes.status());
+      break;
+    }
+    if (bytes->empty()) {
+      failure = decoder->Finish();
+      if (!failure && !attempt.committed && !progress.wire.empty()) progress.content = true;
+      if (!failure) progress.done = true;
+    } else {
+      decoder->Feed(*bytes, progress);
+    }
+    if (!attempt.committed && (progress.content || (progress.done && !progress.failure))) {
+      attempt.time_to_first_token =
+          std::chrono::duration_cast<std::chrono::microseconds>(SteadyNow() - attempt.start);
+      if (!(co_await attempt.sink.StartStream(attempt.answer)).ok()) {
+        attempt.client_gone = true;
+        co_return;
+      }
+      attempt.committed = true;
+    }
+    if (attempt.committed && !progress.wire.empty()) {
+      absl::Status written = co_await attempt.sink.WriteStream(progress.wire);
+      progress.wire.clear();
+      if (!written.ok()) {
+        attempt.client_gone = true;
+        co_return;
+      }
+    }
+    if (progress.failure) {
+      failure = std::move(progress.failure);
+      break;
+    }
+    if (progress.done || bytes->empty()) break;
+    if (reads > (64u << 20)) {
+      failure = UpstreamFailure{FailureKind::kMalformed, status, "", "", "stream never ended", std::nullopt};
+      break;
+    }
+  }
+
+  if (failure) {
+    attempt.failure = std::move(failure);
+    if (attempt.committed) co_await attempt.sink.FailStream(*attempt.failure);
+    co_return;
+  }
+  // Read to the end of the body so the connection can be reused; a failure here is not the
+  // answer's problem.
+  for (int i = 0; i < 4; ++i) {
+    absl::StatusOr<std::string_view> rest = co_await exchange->ReadSome(SteadyNow() + timeouts.idle);
+    if (!rest.ok() || rest->empty()) break;
+  }
+  attempt.usage = decoder->usage();
+  if (!(co_await attempt.sink.FinishStream()).ok()) {
+    attempt.client_gone = true;
+    co_return;
+  }
+  attempt.status = status;
+  attempt.succeeded = true;
+}
+
+void FailoverExecutor::Record(const Attempt& attempt) {
+  const config::TargetSpec& target = attempt.target;
+  const config::TargetSeries& series = *target.series;
+  const MonoTime now = clock_.Now();
+  series.attempt_duration->Observe(
+      std::chrono::duration<double>(SteadyNow() - attempt.start).count());
+  if (attempt.succeeded || (attempt.client_gone && !attempt.failure)) {
+    if (attempt.succeeded) {
+      series.attempt_success->Inc();
+      target.health->RecordOutcome(now, std::nullopt);
+    }
+    series.prompt_tokens->Inc(attempt.usage.prompt_tokens);
+    series.completion_tokens->Inc(attempt.usage.completion_tokens);
+    series.cost_usd->Add(target.model->CostUsd(attempt.usage));
+    return;
+  }
+  if (!attempt.failure) return;
+  const UpstreamFailure& failure = *attempt.failure;
+  series.attempt_failure[static_cast<int>(failure.kind)]->Inc();
+  if (failure.retry_after &&
+      (failure.kind == FailureKind::kRateLimited || failure.kind == FailureKind::kOverloaded)) {
+    target.health->RecordRateLimit(now, *failure.retry_after, DrawCooldownJitter(rng_),
+                                   attempt.route.max_cooldown);
+  }
+  target.health->RecordOutcome(now, failure.kind);
+  Log(log::Level::kDebug, "attempt failed",
+      {{"route", attempt.route.name},
+       {"provider", target.provider->name},
+       {"model", target.model->name},
+       {"reason", provider::FailureKindName(failure.kind)},
+       {"status", failure.http_status}});
+}
+
+}  // namespace llmesh::failover

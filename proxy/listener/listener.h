@@ -1,0 +1,62 @@
+// ProxyListener: the client-facing listener and its worker threads.
+//
+// Request path: Listener (this: N workers, each with its own io_context, SO_REUSEPORT socket,
+// upstream pool and ApiHandler) -> Codec -> Router -> FailoverExecutor -> ... A new config
+// snapshot is posted to every worker (RCU); workers never share mutable state except through
+// the atomics of SharedState. Public methods are called from the main thread.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "common/clock.h"
+#include "common/http/server.h"
+#include "common/log/access_log.h"
+#include "proxy/codec/codec.h"
+#include "proxy/config/config_snapshot.h"
+#include "proxy/upstream/upstream.h"
+
+namespace llmesh::listener {
+
+struct ListenerOptions {
+  std::string listen = "127.0.0.1:4000";
+  size_t workers = 1;
+  config::Limits limits;
+};
+
+class ProxyListener {
+ public:
+  // `access_log` may be null (logging off); it must outlive the listener.
+  ProxyListener(ListenerOptions options, log::AccessLog* access_log, const Clock& clock);
+  ~ProxyListener();
+
+  // Binds every worker's socket and starts the worker threads. INVALID_ARGUMENT for a bad
+  // address, UNAVAILABLE when the address cannot be bound.
+  absl::Status Start();
+  // Hands `snapshot` to every worker; requests already running keep the one they started with.
+  void Publish(std::shared_ptr<const config::ConfigSnapshot> snapshot);
+  uint16_t port() const { return server_.port(); }
+  std::string address() const { return server_.address(); }
+  size_t active_connections() const { return server_.active_connections(); }
+  // Stops accepting and lets in-flight requests finish; `on_drained` runs (on any thread) when
+  // none is left or `deadline` passed.
+  void Drain(std::chrono::milliseconds deadline, std::function<void()> on_drained);
+  // Stops the workers and joins their threads.
+  void Stop();
+
+ private:
+  struct Worker {
+    std::unique_ptr<upstream::UpstreamPool> pool;
+    std::unique_ptr<codec::ApiHandler> handler;
+  };
+
+  http::IoWorkers workers_;
+  std::vector<Worker> per_worker_;
+  http::HttpServer server_;
+  bool stopped_ = false;
+};
+
+}  // namespace llmesh::listener

@@ -1,0 +1,155 @@
+#include "proxy/provider/common/sse.h"
+
+namespace llmesh::provider {
+
+bool SseParser::Feed(std::string_view bytes, EventSink sink) {
+  if (failed_) return false;
+  if (stopped_) return true;
+  size_t pos = 0;
+  if (skip_lf_ && !bytes.empty()) {
+    skip_lf_ = false;
+    if (bytes[0] == '\n') pos = 1;
+  }
+  while (pos < bytes.size()) {
+    const size_t eol = bytes.find_first_of("\r\n", pos);
+    if (eol == std::string_view::npos) {
+      const std::string_view rest = bytes.substr(pos);
+      if (line_.size() + rest.size() > max_event_bytes_) {
+        failed_ = true;
+        return false;
+      }
+      line_.append(rest);
+      break;
+    }
+    std::string_view line;
+    bool transient = false;
+    if (line_.empty()) {
+      line = bytes.substr(pos, eol - pos);
+    } else {
+      line_.append(bytes.substr(pos, eol - pos));
+      line = line_;
+      transient = true;
+    }
+    if (bytes[eol] == '\r') {
+      if (eol + 1 < bytes.size()) {
+        pos = eol + (bytes[eol + 1] == '\n' ? 2 : 1);
+      } else {
+        pos = eol + 1;
+        skip_lf_ = true;
+      }
+    } else {
+      pos = eol + 1;
+    }
+    const bool go_on = ProcessLine(line, transient, sink);
+    if (transient) line_.clear();
+    if (failed_) return false;
+    if (!go_on) {
+      stopped_ = true;
+      return true;
+    }
+  }
+  Detach();
+  return true;
+}
+
+bool SseParser::Finish(EventSink sink) {
+  if (failed_) return false;
+  if (stopped_) return true;
+  line_.clear();
+  if (has_data_ && !Dispatch(sink)) stopped_ = true;
+  return true;
+}
+
+bool SseParser::ProcessLine(std::string_view line, bool transient, EventSink sink) {
+  if (line.empty()) {
+    if (!has_data_) {
+      // A blank line without data resets the event name too (WHATWG dispatch rules).
+      event_owned_ = false;
+      event_ref_ = {};
+      event_store_.clear();
+      return true;
+    }
+    return Dispatch(sink);
+  }
+  if (line.front() == ':') return true;
+  const size_t colon = line.find(':');
+  std::string_view field = line;
+  std::string_view value;
+  if (colon != std::string_view::npos) {
+    field = line.substr(0, colon);
+    value = line.substr(colon + 1);
+    if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  }
+  if (field == "data") {
+    AppendData(value, transient);
+  } else if (field == "event") {
+    SetEventName(value, transient);
+  }
+  return true;
+}
+
+void SseParser::AppendData(std::string_view value, bool transient) {
+  const size_t current = has_data_ ? data().size() + 1 : 0;
+  if (current + value.size() > max_event_bytes_) {
+    failed_ = true;
+    return;
+  }
+  if (!has_data_) {
+    has_data_ = true;
+    if (transient) {
+      data_store_.assign(value);
+      data_owned_ = true;
+    } else {
+      data_ref_ = value;
+      data_owned_ = false;
+    }
+    return;
+  }
+  if (!data_owned_) {
+    data_store_.assign(data_ref_);
+    data_owned_ = true;
+  }
+  data_store_.push_back('\n');
+  data_store_.append(value);
+}
+
+void SseParser::SetEventName(std::string_view value, bool transient) {
+  if (value.size() > max_event_bytes_) {
+    failed_ = true;
+    return;
+  }
+  if (transient) {
+    event_store_.assign(value);
+    event_owned_ = true;
+  } else {
+    event_ref_ = value;
+    event_owned_ = false;
+  }
+}
+
+bool SseParser::Dispatch(EventSink sink) {
+  const bool go_on = sink(SseEvent{event_name(), data()});
+  has_data_ = false;
+  data_owned_ = false;
+  data_ref_ = {};
+  data_store_.clear();
+  event_owned_ = false;
+  event_ref_ = {};
+  event_store_.clear();
+  return go_on;
+}
+
+void SseParser::Detach() {
+  if (has_data_ && !data_owned_) {
+    data_store_.assign(data_ref_);
+    data_owned_ = true;
+  }
+  if (!event_owned_ && !event_ref_.empty()) {
+    event_store_.assign(event_ref_);
+    event_owned_ = true;
+  }
+  data_ref_ = {};
+  event_ref_ = {};
+}
+
+}  // namespace llmesh::provider

@@ -1,0 +1,222 @@
+#include "proxy/provider/openai/openai_adapter.h"
+
+#include <utility>
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/serializer.hpp>
+#include <boost/json/value.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "proxy/provider/common/error_mapping.h"
+#include "proxy/provider/common/json_fields.h"
+#include "proxy/provider/common/json_members.h"
+#include "proxy/provider/common/text.h"
+#include "proxy/provider/openai/openai_stream_decoder.h"
+#include "proxy/provider/openai/openai_response.h"
+
+namespace llmesh::provider {
+namespace {
+
+// Writes JSON into a string member by member, so the client's body is never copied as a tree.
+class JsonWriter {
+ public:
+  explicit JsonWriter(std::string& out) : out_(out) {}
+
+  void Key(std::string_view key) {
+    if (!first_) out_.push_back(',');
+    first_ = false;
+    String(key);
+    out_.push_back(':');
+  }
+  void String(std::string_view value) {
+    serializer_.reset(boost::json::string_view(value.data(), value.size()));
+    Drain();
+  }
+  void Value(const boost::json::value& value) {
+    serializer_.reset(&value);
+    Drain();
+  }
+  void Raw(std::string_view text) { out_.append(text); }
+  // A member copied as written: `key_token` with its quotes, `value` as JSON text.
+  void RawMember(std::string_view key_token, std::string_view value) {
+    if (!first_) out_.push_back(',');
+    first_ = false;
+    out_.append(key_token);
+    out_.push_back(':');
+    out_.append(value);
+  }
+  void Open() {
+    out_.push_back('{');
+    first_ = true;
+  }
+  void Close() {
+    out_.push_back('}');
+    first_ = false;
+  }
+
+ private:
+  void Drain() {
+    char buffer[4096];
+    while (!serializer_.done()) {
+      const boost::json::string_view piece = serializer_.read(buffer, sizeof buffer);
+      out_.append(piece.data(), piece.size());
+    }
+  }
+
+  std::string& out_;
+  boost::json::serializer serializer_;
+  bool first_ = true;
+};
+
+// The client's stream_options with include_usage forced on; other options kept.
+void WriteStreamOptions(JsonWriter& writer, const boost::json::value* options) {
+  writer.Open();
+  if (options != nullptr && options->is_object()) {
+    for (const auto& member : options->get_object()) {
+      if (member.key() == "include_usage") continue;
+      writer.Key(std::string_view(member.key().data(), member.key().size()));
+      writer.Value(member.value());
+    }
+  }
+  writer.Key("include_usage");
+  writer.Raw("true");
+  writer.Close();
+}
+
+std::string JoinPath(std::string_view base_path, std::string_view endpoint) {
+  while (!base_path.empty() && base_path.back() == '/') base_path.remove_suffix(1);
+  if (!base_path.empty() && base_path.front() != '/') return absl::StrCat("/", AbslView(base_path), AbslView(endpoint));
+  return absl::StrCat(AbslView(base_path), AbslView(endpoint));
+}
+
+UpstreamFailure Malformed(int status, std::string message) {
+  UpstreamFailure failure;
+  failure.kind = FailureKind::kMalformed;
+  failure.http_status = status;
+  failure.message = std::move(message);
+  return failure;
+}
+
+}  // namespace
+
+absl::StatusOr<EncodedRequest> OpenAiAdapter::Encode(const ClientRequest& request,
+                                                     const TargetCall& call) const {
+  const bool chat = request.operation == Operation::kChatCompletions;
+  const bool stream = chat && request.stream;
+  EncodedRequest encoded;
+  encoded.method = boost::beast::http::verb::post;
+  encoded.target = JoinPath(call.base_path, chat ? "/chat/completions" : "/embeddings");
+
+  JsonWriter writer(encoded.body);
+  writer.Open();
+  bool wrote_model = false;
+  bool wrote_options = false;
+  JsonMembers members;
+  if (!request.raw.empty() && SplitTopLevelMembers(request.raw, members)) {
+    encoded.body.reserve(request.raw.size() + call.model.size() + 32);
+    for (const JsonMember& member : members) {
+      if (KeyIs(member.key, "model")) {
+        writer.Key("model");
+        writer.String(call.model);
+        wrote_model = true;
+      } else if (stream && KeyIs(member.key, "stream_options")) {
+        writer.Key("stream_options");
+        WriteStreamOptions(writer, request.body.if_contains("stream_options"));
+        wrote_options = true;
+      } else {
+        writer.RawMember(member.key, member.value);
+      }
+    }
+  } else {
+    for (const auto& member : request.body) {
+      const std::string_view key(member.key().data(), member.key().size());
+      writer.Key(key);
+      if (key == "model") {
+        writer.String(call.model);
+        wrote_model = true;
+      } else if (stream && key == "stream_options") {
+        WriteStreamOptions(writer, &member.value());
+        wrote_options = true;
+      } else {
+        writer.Value(member.value());
+      }
+    }
+  }
+  if (!wrote_model) {
+    writer.Key("model");
+    writer.String(call.model);
+  }
+  if (stream && !wrote_options) {
+    writer.Key("stream_options");
+    WriteStreamOptions(writer, nullptr);
+  }
+  writer.Close();
+
+  if (!call.api_key.empty()) {
+    encoded.headers.emplace_back("authorization", absl::StrCat("Bearer ", AbslView(call.api_key)));
+  }
+  encoded.headers.emplace_back("content-type", "application/json");
+  encoded.headers.emplace_back("accept", stream ? "text/event-stream" : "application/json");
+  return encoded;
+}
+
+DecodedResponse OpenAiAdapter::Decode(const ClientRequest& request, int status,
+                                      std::string_view body) const {
+  DecodedResponse decoded;
+  const std::string_view text = StripLeadingWhitespace(body);
+  // One arena for the whole parse: freed at once, and embeddings can be large.
+  boost::json::monotonic_resource resource;
+  boost::json::value value(&resource);
+  if (text.empty() || !ParseJson(text, value)) {
+    decoded.failure = Malformed(status, "upstream answered with a body that is not JSON");
+    return decoded;
+  }
+  if (std::optional<UpstreamFailure> error = MapStreamError(value)) {
+    if (error->http_status == 200) error->http_status = status;
+    decoded.failure = std::move(error);
+    return decoded;
+  }
+  const boost::json::object* object = value.if_object();
+  const bool chat = request.operation == Operation::kChatCompletions;
+  const std::string_view list = chat ? "choices" : "data";
+  const boost::json::array* items = object == nullptr ? nullptr : ArrayField(*object, list);
+  if (items == nullptr) {
+    decoded.failure = Malformed(status, absl::StrCat("upstream answer has no '", AbslView(list), "' array"));
+    return decoded;
+  }
+  if (chat) {
+    for (const boost::json::value& item : *items) {
+      const boost::json::object* choice = item.if_object();
+      if (choice != nullptr &&
+          StringField(*choice, "finish_reason") == "insufficient_system_resource") {
+        UpstreamFailure failure;
+        failure.kind = FailureKind::kOverloaded;
+        failure.http_status = status;
+        failure.code = "insufficient_system_resource";
+        failure.message = "the provider ran out of inference capacity mid-generation";
+        decoded.failure = std::move(failure);
+        return decoded;
+      }
+    }
+  }
+  if (std::optional<Usage> usage = ReadOpenAiUsage(*object)) decoded.usage = *usage;
+  // Only a body that needs repair is re-serialised; all others go out as received.
+  if (chat && NormalizeFinishReasons(value)) {
+    decoded.body = boost::json::serialize(value);
+  } else {
+    decoded.body = std::string(text);
+  }
+  return decoded;
+}
+
+UpstreamFailure OpenAiAdapter::DecodeError(int status, const boost::beast::http::fields& headers,
+                                           std::string_view body, absl::Time now) const {
+  return MapHttpError(status, headers, body, now);
+}
+
+std::unique_ptr<StreamDecoder> OpenAiAdapter::NewStreamDecoder(const ClientRequest& request) const {
+  return std::make_unique<OpenAiStreamDecoder>(request.include_usage);
+}
+
+}  // namespace llmesh::provider

@@ -1,0 +1,206 @@
+#include "proxy/provider/openai/openai_stream_decoder.h"
+
+#include <utility>
+
+#include <boost/json/monotonic_resource.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "proxy/provider/common/error_mapping.h"
+#include "proxy/provider/common/json_fields.h"
+#include "proxy/provider/common/text.h"
+#include "proxy/provider/openai/openai_response.h"
+
+namespace llmesh::provider {
+namespace {
+
+// Stream failures happen inside a 2xx answer; 200 is what the provider answered with.
+constexpr int kStreamStatus = 200;
+
+UpstreamFailure StreamFailure(FailureKind kind, std::string_view code, std::string message) {
+  UpstreamFailure failure;
+  failure.kind = kind;
+  failure.http_status = kStreamStatus;
+  failure.code = std::string(code);
+  failure.message = std::move(message);
+  return failure;
+}
+
+// One `data:` line per data line, so multi-line upstream data stays valid SSE.
+void AppendEvent(std::string& wire, std::string_view data) {
+  size_t start = 0;
+  while (true) {
+    const size_t newline = data.find('\n', start);
+    wire.append("data: ");
+    wire.append(data.substr(start, newline == std::string_view::npos ? std::string_view::npos
+                                                                     : newline - start));
+    wire.push_back('\n');
+    if (newline == std::string_view::npos) break;
+    start = newline + 1;
+  }
+  wire.push_back('\n');
+}
+
+bool IsContentDelta(const boost::json::object& delta) {
+  for (std::string_view key : {"content", "refusal", "reasoning_content", "reasoning"}) {
+    if (!StringField(delta, key).empty()) return true;
+  }
+  const boost::json::array* tool_calls = ArrayField(delta, "tool_calls");
+  return (tool_calls != nullptr && !tool_calls->empty()) ||
+         ObjectField(delta, "function_call") != nullptr;
+}
+
+}  // namespace
+
+void OpenAiStreamDecoder::Feed(std::string_view bytes, Progress& progress) {
+  if (done_ || failure_) return;
+  if (body_ == Body::kUnknown) {
+    // DeepSeek may send blank lines before anything else; they decide nothing.
+    bytes = StripLeadingWhitespace(bytes);
+    if (bytes.empty()) return;
+    body_ = bytes.front() == '{' || bytes.front() == '[' ? Body::kJson : Body::kSse;
+  }
+  if (body_ == Body::kJson) {
+    if (FeedJsonBody(bytes, /*at_end=*/false)) progress.failure = failure_;
+    return;
+  }
+  const bool ok = parser_.Feed(bytes, [&](const SseEvent& event) { return OnEvent(event, progress); });
+  if (!ok && !failure_) {
+    Fail(StreamFailure(FailureKind::kMalformed, "",
+                       absl::StrCat("upstream stream event exceeds ",
+                                    SseParser::kDefaultMaxEventBytes, " bytes")),
+         progress);
+  }
+  if (content_) progress.content = true;
+}
+
+std::optional<UpstreamFailure> OpenAiStreamDecoder::Finish() {
+  if (failure_) return failure_;
+  if (done_) return std::nullopt;
+  if (body_ == Body::kJson) {
+    FeedJsonBody({}, /*at_end=*/true);
+    return failure_;
+  }
+  failure_ = StreamFailure(FailureKind::kReset, "", "upstream stream ended before [DONE]");
+  return failure_;
+}
+
+bool OpenAiStreamDecoder::Fail(UpstreamFailure failure, Progress& progress) {
+  failure_ = std::move(failure);
+  progress.failure = failure_;
+  return false;
+}
+
+bool OpenAiStreamDecoder::FeedJsonBody(std::string_view bytes, bool at_end) {
+  if (json_body_.size() + bytes.size() > kMaxJsonBodyBytes) {
+    failure_ = StreamFailure(FailureKind::kMalformed, "",
+                             "upstream answered a stream request with an oversized non-SSE body");
+    return true;
+  }
+  json_body_.append(bytes);
+  const std::string_view text = StripTrailingWhitespace(json_body_);
+  // Only a body that could be complete is worth a parse before the end.
+  if (!at_end && (text.empty() || (text.back() != '}' && text.back() != ']'))) return false;
+  boost::json::value value;
+  if (!ParseJson(text, value)) {
+    if (!at_end) return false;
+    failure_ = StreamFailure(FailureKind::kMalformed, "",
+                             "upstream answered a stream request with a body that is not SSE");
+    return true;
+  }
+  if (std::optional<UpstreamFailure> error = MapStreamError(value)) {
+    failure_ = std::move(error);
+  } else {
+    failure_ = StreamFailure(FailureKind::kMalformed, "",
+                             "upstream answered a stream request with JSON instead of SSE");
+  }
+  return true;
+}
+
+bool OpenAiStreamDecoder::OnEvent(const SseEvent& event, Progress& progress) {
+  if (event.event == "error") {
+    boost::json::value value;
+    if (ParseJson(event.data, value)) {
+      if (std::optional<UpstreamFailure> error = MapStreamError(value)) {
+        return Fail(*std::move(error), progress);
+      }
+    }
+    std::string message = TruncateUtf8(event.data, kMaxErrorMessageBytes);
+    if (message.empty()) message = "upstream sent an error event";
+    return Fail(StreamFailure(FailureKind::kServerError, "", std::move(message)), progress);
+  }
+  const std::string_view data = StripWhitespace(event.data);
+  if (data.empty()) return true;
+  if (data == "[DONE]") {
+    done_ = true;
+    progress.done = true;
+    progress.wire.append("data: [DONE]\n\n");
+    return false;
+  }
+  return OnChunk(event, progress);
+}
+
+bool OpenAiStreamDecoder::OnChunk(const SseEvent& event, Progress& progress) {
+  boost::json::monotonic_resource resource(scratch_);
+  boost::json::value value(&resource);
+  if (!ParseJson(event.data, value)) {
+    return Fail(StreamFailure(FailureKind::kMalformed, "",
+                              "upstream stream carried an event that is not JSON"),
+                progress);
+  }
+  if (std::optional<UpstreamFailure> error = MapStreamError(value)) {
+    return Fail(*std::move(error), progress);
+  }
+  const boost::json::object* chunk = value.if_object();
+  if (chunk == nullptr) {
+    return Fail(StreamFailure(FailureKind::kMalformed, "",
+                              "upstream stream carried an event that is not a JSON object"),
+                progress);
+  }
+  if (std::optional<Usage> usage = ReadOpenAiUsage(*chunk)) usage_ = *usage;
+
+  const boost::json::array* choices = ArrayField(*chunk, "choices");
+  if (choices == nullptr || choices->empty()) {
+    if (forward_usage_ && ObjectField(*chunk, "usage") != nullptr) {
+      AppendEvent(progress.wire, event.data);
+    }
+    return true;
+  }
+  bool content = false;
+  bool nonstandard_stop = false;
+  for (const boost::json::value& item : *choices) {
+    const boost::json::object* choice = item.if_object();
+    if (choice == nullptr) continue;
+    const std::string_view finish = StringField(*choice, "finish_reason");
+    if (finish == "insufficient_system_resource") {
+      return Fail(StreamFailure(FailureKind::kOverloaded, finish,
+                                "the provider ran out of inference capacity mid-generation"),
+                  progress);
+    }
+    if (finish == "error") {
+      return Fail(StreamFailure(FailureKind::kServerError, finish,
+                                "the provider reported an error mid-generation"),
+                  progress);
+    }
+    if (!finish.empty()) content = true;
+    if (IsNonStandardStop(finish)) nonstandard_stop = true;
+    if (const boost::json::object* delta = ObjectField(*choice, "delta");
+        delta != nullptr && IsContentDelta(*delta)) {
+      content = true;
+    }
+  }
+  // Only a chunk that needs repair is re-serialised; all others go out as received.
+  if (nonstandard_stop && NormalizeFinishReasons(value)) {
+    AppendEvent(progress.wire, boost::json::serialize(value));
+  } else {
+    AppendEvent(progress.wire, event.data);
+  }
+  if (content) {
+    content_ = true;
+    progress.content = true;
+  }
+  return true;
+}
+
+}  // namespace llmesh::provider

@@ -1,0 +1,147 @@
+// The provider layer's interface: pure translation between the client's request and one
+// provider's wire format, with no I/O.
+//
+// Request path: FailoverExecutor (above) parses the client body once into a ClientRequest,
+// then for each attempt asks the target's ProviderAdapter to Encode it, hands the
+// EncodedRequest to the UpstreamPool (below), and feeds the answer back through Decode,
+// DecodeError or a StreamDecoder. Adapters turn every provider failure into a typed
+// UpstreamFailure (failure.h) and return client-format (OpenAI) bytes on success.
+//
+// Layout: one folder per provider kind (openai/ now; anthropic/, gemini/ later) built from
+// shared helpers in common/ (SSE framing, JSON readers, error mapping, rate-limit hints);
+// adapter_registry.h maps a config Provider::Kind to its adapter.
+//
+// Threading: adapters are stateless singletons shared by all workers; their const methods are
+// thread-safe. A StreamDecoder belongs to one attempt and is used by one thread at a time.
+// ClientRequest is immutable after parsing and may be read from any thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <boost/beast/http/fields.hpp>
+#include <boost/beast/http/verb.hpp>
+#include <boost/json/object.hpp>
+
+#include "absl/container/inlined_vector.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "proxy/provider/failure.h"
+
+namespace llmesh::provider {
+
+enum class Operation : uint8_t { kChatCompletions, kEmbeddings };
+
+// A client request parsed once; reused for every attempt; never mutated after parsing.
+struct ClientRequest {
+  Operation operation = Operation::kChatCompletions;
+  boost::json::object body;    // the client's JSON
+  // The client's body exactly as received ("" for a request built in code). Passthrough
+  // adapters copy from it so the provider gets the client's bytes, not a re-serialisation.
+  std::string raw;
+  std::string model;           // the alias the client asked for
+  bool stream = false;         // `stream: true` (always false for embeddings)
+  bool include_usage = false;  // stream_options.include_usage (only with stream)
+};
+
+// Status payload key under which ParseClientRequest names the offending parameter.
+inline constexpr std::string_view kParamPayloadKey = "llmesh/param";
+
+// Parses and checks a client body for `operation`. Returns INVALID_ARGUMENT with a
+// client-facing message:
+//   "We could not parse the JSON body of your request: <reason>" (bad JSON, or not an object);
+//   "'model' is required" / "'model' must be a string" (param "model");
+//   "'messages' must be a non-empty array" (chat; param "messages");
+//   "'input' is required" (embeddings; missing or null; param "input");
+//   "'stream' must be a boolean" (chat; param "stream");
+//   "'stream_options' must be an object" (chat stream; param "stream_options").
+// The offending parameter's name is attached as a status payload under kParamPayloadKey;
+// the payload is absent when no single parameter is at fault (unparseable JSON).
+absl::StatusOr<ClientRequest> ParseClientRequest(Operation operation, std::string_view body);
+
+// The parameter named by a ParseClientRequest error, or "" when there is none.
+std::string ParamOf(const absl::Status& status);
+
+// What one attempt sends. Views must outlive the Encode() call only.
+struct TargetCall {
+  std::string_view base_path;  // path part of the provider's base_url, e.g. "/v1" ("" or "/" ok)
+  std::string_view model;      // the provider's model name
+  std::string_view api_key;    // may be empty: then no credential header is sent
+};
+
+struct EncodedRequest {
+  boost::beast::http::verb method = boost::beast::http::verb::post;
+  std::string target;  // origin-form request target, e.g. "/v1/chat/completions"
+  std::string body;
+  // Lowercase header names (static strings) and values: credential, content-type, accept.
+  // Host, content-length and the like are the upstream layer's business.
+  absl::InlinedVector<std::pair<std::string_view, std::string>, 4> headers;
+};
+
+// Result of decoding a complete (non-stream) upstream response.
+struct DecodedResponse {
+  std::optional<UpstreamFailure> failure;  // set: nothing may be sent to the client
+  std::string body;                        // client-format (OpenAI) JSON
+  Usage usage;
+};
+
+// Incremental decoder of one streamed attempt (2xx answers only).
+class StreamDecoder {
+ public:
+  virtual ~StreamDecoder() = default;
+
+  struct Progress {
+    // Client-format bytes decoded so far and not yet taken by the caller (the caller clears
+    // it). Always whole SSE events.
+    std::string wire;
+    // Set once any content event has been decoded into `wire` (role-only, empty-content,
+    // empty-choices and keep-alive events are not content; text, refusal, reasoning,
+    // tool_calls deltas and a finish_reason are). Never reset by the decoder.
+    bool content = false;
+    // The stream's terminator was seen (its client-format form is in `wire`).
+    bool done = false;
+    // In-stream error event or garbage; decoding stops there (events before it are in wire).
+    std::optional<UpstreamFailure> failure;
+  };
+
+  // Consumes the next bytes of the upstream body (any split). Appends to progress. Input after
+  // the terminator or after a failure is ignored.
+  virtual void Feed(std::string_view bytes, Progress& progress) = 0;
+
+  // The upstream body ended. Returns kReset if the terminator was never seen, the failure
+  // already reported through Feed if there was one, else nullopt.
+  virtual std::optional<UpstreamFailure> Finish() = 0;
+
+  // Token usage seen so far (the final usage chunk, when it arrived).
+  virtual Usage usage() const = 0;
+};
+
+// Translates client requests for one provider kind. Stateless; shared by all workers.
+class ProviderAdapter {
+ public:
+  virtual ~ProviderAdapter() = default;
+
+  // Builds the upstream request for one attempt. FAILED_PRECONDITION when this provider
+  // cannot express the request.
+  virtual absl::StatusOr<EncodedRequest> Encode(const ClientRequest& request,
+                                                const TargetCall& call) const = 0;
+
+  // For a 2xx status only: decodes the complete body. A malformed body or a 2xx carrying an
+  // error yields `failure`; otherwise `body` is what the client receives.
+  virtual DecodedResponse Decode(const ClientRequest& request, int status,
+                                 std::string_view body) const = 0;
+
+  // For a non-2xx status: the typed failure, with retry_after from headers and body hints
+  // (`now` resolves absolute dates).
+  virtual UpstreamFailure DecodeError(int status, const boost::beast::http::fields& headers,
+                                      std::string_view body, absl::Time now) const = 0;
+
+  // A fresh decoder for one streamed attempt of `request` (which must outlive it).
+  virtual std::unique_ptr<StreamDecoder> NewStreamDecoder(const ClientRequest& request) const = 0;
+};
+
+}  // namespace llmesh::provider

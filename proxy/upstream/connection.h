@@ -1,0 +1,141 @@
+// One upstream socket — plain TCP or TLS over TCP — with deadline-bounded I/O primitives.
+//
+// Internal to the upstream layer: UpstreamPool opens, parks and hands out Connections; Exchange
+// runs one request/response on one. Owned by exactly one of them at a time and used only on the
+// pool's io_context thread. Deadlines are absolute steady times applied with
+// beast::tcp_stream::expires_at on the TCP layer, so they bound TLS operations too; when one
+// passes the socket is closed and the operation fails with beast::error::timeout.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/cancellation_state.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/optional/optional.hpp>
+
+#include "absl/status/status.h"
+#include "common/clock.h"
+#include "proxy/upstream/endpoint.h"
+
+namespace llmesh::upstream::internal {
+
+// A Beast body type that does not copy: each parse step records one view of body bytes that
+// still sit in the connection's read buffer (chunk framing already removed). Reading again
+// invalidates the view, which is exactly the Exchange::ReadSome contract.
+struct ViewBody {
+  struct value_type {
+    std::string_view piece;
+  };
+
+  class reader {
+   public:
+    template <bool kIsRequest, class Fields>
+    reader(boost::beast::http::header<kIsRequest, Fields>&, value_type& body) : body_(body) {}
+
+    void init(const boost::optional<std::uint64_t>&, boost::beast::error_code& ec) { ec = {}; }
+
+    // Takes at most one piece per read step; a second one waits in the buffer (need_buffer, the
+    // same protocol as beast::http::buffer_body).
+    template <class ConstBufferSequence>
+    std::size_t put(const ConstBufferSequence& buffers, boost::beast::error_code& ec) {
+      if (!body_.piece.empty()) {
+        ec = boost::beast::http::error::need_buffer;
+        return 0;
+      }
+      ec = {};
+      const auto first = *boost::asio::buffer_sequence_begin(buffers);
+      body_.piece = std::string_view(static_cast<const char*>(first.data()), first.size());
+      return first.size();
+    }
+
+    void finish(boost::beast::error_code& ec) { ec = {}; }
+
+   private:
+    value_type& body_;
+  };
+};
+
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+using ResponseParser = boost::beast::http::response_parser<ViewBody>;
+using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+
+class Connection {
+ public:
+  // `tls_context` is null for a plain connection; otherwise it must outlive the Connection.
+  Connection(boost::asio::io_context& io, Endpoint endpoint, boost::asio::ssl::context* tls_context);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  const Endpoint& endpoint() const { return endpoint_; }
+  boost::beast::tcp_stream& tcp() { return tls_ ? tls_->next_layer() : *plain_; }
+  boost::beast::flat_buffer& buffer() { return buffer_; }
+
+  // True once the connection has served an exchange and come back from the idle list.
+  bool reused() const { return reused_; }
+  void set_reused() { reused_ = true; }
+  MonoTime idle_since() const { return idle_since_; }
+  void set_idle_since(MonoTime t) { idle_since_ = t; }
+
+  // TCP connect to the first reachable address, TCP_NODELAY, then for TLS the handshake (SNI for
+  // DNS names, ALPN "http/1.1", chain and host name verification). UNAVAILABLE when the peer
+  // cannot be reached or the handshake or certificate check fails; DEADLINE_EXCEEDED when
+  // `deadline` passes; CANCELLED when the awaiting coroutine is cancelled.
+  boost::asio::awaitable<absl::Status> Open(const boost::asio::ip::tcp::resolver::results_type& addresses,
+                                            MonoTime deadline);
+
+  // Serialises `request` onto the connection. The raw error code is returned so that the caller
+  // can tell a stale pooled connection (IsPeerGone) from other failures.
+  boost::asio::awaitable<boost::beast::error_code> Write(const Request& request, MonoTime deadline);
+  // Reads until the parser has the whole response head.
+  boost::asio::awaitable<boost::beast::error_code> ReadHeader(ResponseParser& parser, MonoTime deadline);
+  // One parse step of the body: at most one piece lands in parser.get().body().piece; none when
+  // only framing was consumed. need_buffer is not reported as an error.
+  boost::asio::awaitable<boost::beast::error_code> ReadBodyPiece(ResponseParser& parser, MonoTime deadline);
+
+  // Non-blocking check of an idle connection: true when the peer has closed or reset it, or (plain
+  // HTTP only) sent bytes nobody asked for. For TLS, pending bytes may be session tickets, so they
+  // do not count.
+  bool PeerClosed();
+  // Closes the socket at once (no TLS close_notify: the peer sees a FIN).
+  void Close();
+
+ private:
+  Endpoint endpoint_;
+  std::optional<boost::beast::tcp_stream> plain_;
+  std::optional<TlsStream> tls_;
+  boost::beast::flat_buffer buffer_;
+  bool reused_ = false;
+  MonoTime idle_since_{};
+};
+
+// Asio's awaitable coroutines throw operation_aborted from their next co_await once cancellation
+// has been requested (throw_if_cancelled defaults to true). Code that resumes from one operation
+// and starts another checks this first, so that a cancellation landing between two operations
+// still ends in CANCELLED rather than an exception.
+inline bool CancellationRequested(const boost::asio::cancellation_state& state) {
+  return state.cancelled() != boost::asio::cancellation_type::none;
+}
+
+// The peer closed or reset the connection (EOF, RST, EPIPE, TLS truncation).
+bool IsPeerGone(const boost::beast::error_code& ec);
+
+// Converts a failed write or read into the layer's status contract: DEADLINE_EXCEEDED for a
+// timeout, CANCELLED for cancellation, ABORTED for a lost connection, INTERNAL for unparseable
+// HTTP. `activity` completes "... while <activity>" in the message.
+absl::Status ExchangeError(const boost::beast::error_code& ec, const Endpoint& endpoint, std::string_view activity);
+
+}  // namespace llmesh::upstream::internal

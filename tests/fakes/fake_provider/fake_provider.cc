@@ -1,0 +1,63 @@
+#include "tests/fakes/fake_provider/fake_provider.h"
+
+#include <chrono>
+#include <utility>
+
+#include "common/status_macros.h"
+
+namespace llmesh::fakes {
+namespace {
+
+// How long Stop waits for cancelled handlers to unwind before stopping the workers anyway.
+constexpr std::chrono::milliseconds kStopWait{2000};
+
+}  // namespace
+
+absl::StatusOr<Flavor> ParseFlavor(std::string_view text) {
+  if (text == "openai") return Flavor::kOpenAi;
+  std::string message = "unsupported flavor \"";
+  message.append(text).append("\" (supported: openai)");
+  return absl::InvalidArgumentError(message);
+}
+
+FakeProvider::FakeProvider(FakeProviderOptions options) {
+  if (options.workers == 0) options.workers = 1;
+  state_ = std::make_unique<FakeState>(std::move(options));
+  renderer_ = std::make_unique<OpenAiRenderer>(state_->options);
+  workers_ = std::make_unique<http::IoWorkers>(state_->options.workers);
+  for (size_t i = 0; i < workers_->size(); ++i) {
+    handlers_.push_back(std::make_unique<OpenAiHandler>(*state_, *renderer_, i));
+  }
+  http::ServerOptions server_options;
+  server_options.listen = state_->options.listen;
+  server_options.name = "fake";
+  server_ = std::make_unique<http::HttpServer>(
+      *workers_, server_options, [this](size_t i) -> http::Handler& { return *handlers_[i]; });
+  state_->server = server_.get();
+}
+
+FakeProvider::~FakeProvider() { Stop(); }
+
+absl::Status FakeProvider::Start() {
+  LLMESH_RETURN_IF_ERROR(server_->Start());
+  workers_->Start();
+  running_ = true;
+  return absl::OkStatus();
+}
+
+void FakeProvider::Stop() {
+  if (!running_) return;
+  running_ = false;
+  server_->Stop();
+  server_->WaitUntilStopped(kStopWait);
+  workers_->Stop();
+  workers_->Join();
+}
+
+absl::Status FakeProvider::SetScript(std::string_view json) {
+  LLMESH_ASSIGN_OR_RETURN(FakeScript script, ParseFakeScript(json));
+  state_->script.Replace(std::move(script));
+  return absl::OkStatus();
+}
+
+}  // namespace llmesh::fakes

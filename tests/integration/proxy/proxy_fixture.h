@@ -1,0 +1,78 @@
+// A test fixture that runs real llmesh-fake-provider processes and a real llmesh-proxy on
+// loopback ports chosen by the kernel, and talks to them over HTTP.
+//
+// Providers are started first (each learns its port from its "listening" log line); the proxy
+// config is then written with their addresses. Everything is killed when the fixture ends.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include "tests/fakes/process_harness.h"
+#include "tests/fakes/test_http_client.h"
+
+namespace llmesh::testing {
+
+struct FakeProviderProcess {
+  std::string name;
+  uint16_t port = 0;
+  std::unique_ptr<ChildProcess> process;
+
+  std::string BaseUrl() const { return "http://127.0.0.1:" + std::to_string(port) + "/v1"; }
+  // POST /_fake/script; fails the test unless it is accepted.
+  void Script(std::string_view json) const;
+  void Reset() const;
+  boost::json::object Stats() const;
+  uint64_t Requests() const;
+};
+
+class ProxyTest : public ::testing::Test {
+ protected:
+  // Starts one fake provider named `name` (its only model is "fake-model").
+  FakeProviderProcess& StartProvider(std::string_view name);
+
+  // A route `chat` over the started providers, one priority tier each in start order, with
+  // `route_extra` appended to the route (e.g. "    timeouts: {first_byte: 300ms}\n") and
+  // `top_extra` at the top level. Provider keys are "<name>-key" from env.
+  std::string ChatConfig(std::string_view route_extra = {}, std::string_view top_extra = {},
+                         std::string_view provider_extra = {}) const;
+
+  // Writes `yaml` and starts llmesh-proxy on it; waits for both listeners.
+  void StartProxy(const std::string& yaml, std::vector<std::string> extra_args = {});
+
+  // POST /v1/chat/completions with model "chat" (or `model`) and one user message.
+  HttpResponse Chat(bool stream = false, std::string_view model = "chat",
+                    const HttpHeaders& headers = {}) const;
+  std::string ChatBody(bool stream, std::string_view model = "chat") const;
+
+  HttpResponse Admin(std::string_view path) const;
+  // Sum of every sample of `family` whose labels contain all of `labels` (e.g. `reason="x"`).
+  double Metric(std::string_view family, const std::vector<std::string>& labels = {}) const;
+  // The /providers entry for a provider.
+  boost::json::object ProviderHealth(std::string_view provider) const;
+
+  uint16_t proxy_port() const { return proxy_port_; }
+  uint16_t admin_port() const { return admin_port_; }
+  ChildProcess& proxy() { return *proxy_; }
+  const ScopedTempDir& temp() const { return temp_; }
+  EnvVars ProviderKeys() const;
+
+  std::vector<std::unique_ptr<FakeProviderProcess>> providers_;
+
+ private:
+  ScopedTempDir temp_;
+  std::unique_ptr<ChildProcess> proxy_;
+  uint16_t proxy_port_ = 0;
+  uint16_t admin_port_ = 0;
+};
+
+// Waits until `condition` holds, polling every 10 ms, for at most `timeout`.
+bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
+
+}  // namespace llmesh::testing

@@ -1,0 +1,114 @@
+#include "proxy/provider/provider.h"
+
+#include <string>
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+
+namespace llmesh::provider {
+namespace {
+
+struct Rejection {
+  const char* body;
+  const char* message;
+  const char* param;
+};
+
+void ExpectRejected(Operation operation, const Rejection& r) {
+  SCOPED_TRACE(r.body);
+  const absl::StatusOr<ClientRequest> request = ParseClientRequest(operation, r.body);
+  ASSERT_FALSE(request.ok());
+  EXPECT_EQ(request.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(request.status().message()), r.message);
+  EXPECT_EQ(ParamOf(request.status()), r.param);
+}
+
+TEST(ParseClientRequestTest, ReadsAChatRequest) {
+  const absl::StatusOr<ClientRequest> request = ParseClientRequest(
+      Operation::kChatCompletions,
+      R"({"model":"fast","messages":[{"role":"user","content":"hi"}],"temperature":0.5})");
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->operation, Operation::kChatCompletions);
+  EXPECT_EQ(request->model, "fast");
+  EXPECT_FALSE(request->stream);
+  EXPECT_FALSE(request->include_usage);
+  EXPECT_EQ(request->body.size(), 3u);
+  EXPECT_EQ(request->raw,
+            R"({"model":"fast","messages":[{"role":"user","content":"hi"}],"temperature":0.5})");
+}
+
+TEST(ParseClientRequestTest, ReadsStreamAndIncludeUsage) {
+  const absl::StatusOr<ClientRequest> request = ParseClientRequest(
+      Operation::kChatCompletions,
+      R"({"model":"fast","messages":[{"role":"user","content":"hi"}],"stream":true,)"
+      R"("stream_options":{"include_usage":true}})");
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_TRUE(request->stream);
+  EXPECT_TRUE(request->include_usage);
+}
+
+TEST(ParseClientRequestTest, IgnoresIncludeUsageWithoutStream) {
+  const absl::StatusOr<ClientRequest> request = ParseClientRequest(
+      Operation::kChatCompletions,
+      R"({"model":"fast","messages":[{"role":"user","content":"hi"}],"stream":false,)"
+      R"("stream_options":{"include_usage":true}})");
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_FALSE(request->stream);
+  EXPECT_FALSE(request->include_usage);
+}
+
+TEST(ParseClientRequestTest, ReadsAnEmbeddingsRequestAndNeverStreamsIt) {
+  const absl::StatusOr<ClientRequest> request = ParseClientRequest(
+      Operation::kEmbeddings, R"({"model":"embed","input":["a","b"],"stream":true})");
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->operation, Operation::kEmbeddings);
+  EXPECT_EQ(request->model, "embed");
+  EXPECT_FALSE(request->stream);
+}
+
+TEST(ParseClientRequestTest, AcceptsDeeplyNestedToolSchemas) {
+  std::string schema = R"({"type":"string"})";
+  for (int i = 0; i < 30; ++i) schema = R"({"type":"object","properties":{"x":)" + schema + "}}";
+  const std::string body = R"({"model":"m","messages":[{"role":"user","content":"hi"}],)"
+                           R"("tools":[{"type":"function","function":{"name":"f","parameters":)" +
+                           schema + "}}]}";
+  EXPECT_TRUE(ParseClientRequest(Operation::kChatCompletions, body).ok());
+}
+
+TEST(ParseClientRequestTest, RejectsBodiesThatAreNotJsonObjects) {
+  const absl::StatusOr<ClientRequest> bad = ParseClientRequest(Operation::kChatCompletions, "{\"model\":");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(bad.status().message(),
+                               "We could not parse the JSON body of your request: "));
+  EXPECT_EQ(ParamOf(bad.status()), "");
+  ExpectRejected(Operation::kChatCompletions,
+                 {"[1,2]", "We could not parse the JSON body of your request: expected a JSON object", ""});
+  ExpectRejected(Operation::kChatCompletions,
+                 {"", "We could not parse the JSON body of your request: incomplete JSON", ""});
+}
+
+TEST(ParseClientRequestTest, RejectsChatRequestsWithoutModelOrMessages) {
+  const Rejection cases[] = {
+      {R"({"messages":[{"role":"user","content":"hi"}]})", "'model' is required", "model"},
+      {R"({"model":null,"messages":[{"role":"user","content":"hi"}]})", "'model' is required", "model"},
+      {R"({"model":"","messages":[{"role":"user","content":"hi"}]})", "'model' is required", "model"},
+      {R"({"model":7,"messages":[{"role":"user","content":"hi"}]})", "'model' must be a string", "model"},
+      {R"({"model":"m"})", "'messages' must be a non-empty array", "messages"},
+      {R"({"model":"m","messages":[]})", "'messages' must be a non-empty array", "messages"},
+      {R"({"model":"m","messages":"hi"})", "'messages' must be a non-empty array", "messages"},
+      {R"({"model":"m","messages":[{}],"stream":"yes"})", "'stream' must be a boolean", "stream"},
+      {R"({"model":"m","messages":[{}],"stream":true,"stream_options":true})",
+       "'stream_options' must be an object", "stream_options"},
+  };
+  for (const Rejection& r : cases) ExpectRejected(Operation::kChatCompletions, r);
+}
+
+TEST(ParseClientRequestTest, RejectsEmbeddingsWithoutInput) {
+  ExpectRejected(Operation::kEmbeddings, {R"({"model":"e"})", "'input' is required", "input"});
+  ExpectRejected(Operation::kEmbeddings, {R"({"model":"e","input":null})", "'input' is required", "input"});
+  ExpectRejected(Operation::kEmbeddings, {R"({"input":"x"})", "'model' is required", "model"});
+}
+
+}  // namespace
+}  // namespace llmesh::provider
