@@ -79,14 +79,15 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
   return flags;
 }
 
+// Schema and semantic problems are reported together, so one run lists everything to fix.
 absl::StatusOr<config::v1::Config> LoadConfig(const Flags& flags) {
-  absl::StatusOr<config::v1::Config> loaded =
-      flags.config_path.empty() ? config::ParseConfigYaml(kDefaultConfigYaml, config::ProcessEnv())
-                                : config::LoadConfigFile(flags.config_path, config::ProcessEnv());
+  absl::StatusOr<config::PartialConfig> loaded =
+      flags.config_path.empty() ? config::ParseConfigYamlPartial(kDefaultConfigYaml, config::ProcessEnv())
+                                : config::LoadConfigFilePartial(flags.config_path, config::ProcessEnv());
   if (!loaded.ok()) return loaded.status();
-  if (flags.workers) loaded->set_workers(*flags.workers);
+  if (flags.workers) loaded->config.set_workers(*flags.workers);
   if (absl::Status valid = config::ValidateToStatus(*loaded, config::ProcessEnv()); !valid.ok()) return valid;
-  return loaded;
+  return std::move(loaded->config);
 }
 
 // Prints one error per line, as the operator needs them to fix the file.
@@ -139,6 +140,9 @@ int Run(const Flags& flags) {
   proxy.Publish(*snapshot);
 
   http::IoWorkers main_loop(1);
+  // Registered before any listener is announced: a SIGHUP or SIGTERM that arrives once a
+  // "listening" line is out is queued for the handler below instead of killing the process.
+  boost::asio::signal_set signals(main_loop.context(0), SIGHUP, SIGTERM, SIGINT);
   admin::AdminHandler admin(shared, registry, SystemClock::Get());
   admin.SetSnapshot(*snapshot);
   http::ServerOptions admin_options;
@@ -159,7 +163,6 @@ int Run(const Flags& flags) {
   Log(log::Level::kInfo, "config active", {{"version", (*snapshot)->version()}, {"source", source}});
 
   config::Limits limits = (*snapshot)->limits();
-  boost::asio::signal_set signals(main_loop.context(0), SIGHUP, SIGTERM, SIGINT);
   std::function<void()> wait_signal;
   std::atomic<bool> stopping{false};
   wait_signal = [&] {

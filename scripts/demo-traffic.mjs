@@ -7,13 +7,14 @@ const primaryControl = process.env.PRIMARY_URL.replace(/\/v1$/, '');
 const CLIENTS = 8;
 
 const phases = [
-  { name: 'healthy', seconds: 4, script: null },
-  { name: 'primary outage (503)', seconds: 8, script: { status: 503, error_code: 'server_is_overloaded' } },
-  { name: 'recovered', seconds: 6, script: null },
+  { name: 'healthy', seconds: 3, script: null },
+  { name: 'primary outage (503)', seconds: 6, script: { status: 503, error_code: 'server_is_overloaded' } },
+  { name: 'recovered', seconds: 8, script: null },
   { name: 'primary drops 5%', seconds: 8, script: { status: 500, fail_probability: 0.05 } },
+  { name: 'recovered', seconds: 8, script: null },
   { name: 'primary rate limited (429, retry-after 2)', seconds: 6,
     script: { status: 429, headers: { 'retry-after': '2' } } },
-  { name: 'recovered', seconds: 5, script: null },
+  { name: 'recovered', seconds: 4, script: null },
 ];
 
 async function setPrimary(script) {
@@ -33,7 +34,8 @@ async function oneRequest(i) {
   const body = await res.text();
   const ok = res.status === 200 && (stream ? body.includes('data: [DONE]') && !body.includes('"error"') : true);
   return {
-    ok, status: res.status, ms: performance.now() - started,
+    ok, status: res.status, ms: performance.now() - started, stream,
+    detail: ok ? '' : body.slice(0, 300),
     provider: res.headers.get('x-llmesh-provider') ?? 'none',
     attempts: Number(res.headers.get('x-llmesh-attempts') ?? 0),
   };
@@ -101,4 +103,8 @@ console.log(`  latency            p50 ${percentile(ms, 0.5).toFixed(2)} ms, p99 
 console.log(`  cost               $${cost.toFixed(6)}`);
 console.log(`  primary health     ${providers.providers.filter((p) => p.provider === 'primary')
   .map((p) => `${p.state}, ${p.ejections_total} ejections`).join('; ')}`);
-if (ok !== all.length) process.exitCode = 1;
+const failed = all.filter((r) => !r.ok);
+for (const r of failed.slice(0, 5)) {
+  console.log(`  failed: HTTP ${r.status}${r.stream ? ' (stream)' : ''}: ${r.detail.replace(/\s+/g, ' ')}`);
+}
+if (failed.length > 0) process.exitCode = 1;

@@ -21,8 +21,8 @@ using llmesh::config::v1::Config;
 constexpr size_t kMaxConfigFileBytes = 16 << 20;
 
 // `source` names the input in syntax errors: the file path, or "<config>" for a string.
-absl::StatusOr<Config> ParseNamedYaml(std::string_view yaml, const EnvLookup& env,
-                                      std::string_view source) {
+absl::StatusOr<PartialConfig> ParseNamedYaml(std::string_view yaml, const EnvLookup& env,
+                                             std::string_view source) {
   std::vector<YAML::Node> documents;
   try {
     documents = YAML::LoadAll(std::string(yaml));
@@ -40,32 +40,44 @@ absl::StatusOr<Config> ParseNamedYaml(std::string_view yaml, const EnvLookup& en
         AbslView(source), ": expected one YAML document, found ", documents.size()));
   }
 
-  std::vector<ConfigError> errors;
+  PartialConfig loaded;
   const YAML::Node root = documents.empty() ? YAML::Node() : documents.front();
-  const boost::json::object json = YamlToJson(root, *Config::descriptor(), env, &errors);
-  if (!errors.empty()) return ErrorsToStatus(errors);
-
-  Config config;
+  // A value with a problem is left out of `json`, so the rest still converts.
+  const boost::json::object json = YamlToJson(root, *Config::descriptor(), env, &loaded.errors);
   const auto status = google::protobuf::util::JsonStringToMessage(boost::json::serialize(json),
-                                                                  &config);
+                                                                  &loaded.config);
   if (!status.ok()) {
     // The walk above mirrors the JSON parser's rules, so this means the two disagree.
     return absl::InvalidArgumentError(
         absl::StrCat("config could not be converted: ", std::string(status.message())));
   }
-  return config;
+  return loaded;
+}
+
+absl::StatusOr<Config> Complete(absl::StatusOr<PartialConfig> loaded) {
+  if (!loaded.ok()) return loaded.status();
+  if (!loaded->errors.empty()) return ErrorsToStatus(loaded->errors);
+  return std::move(loaded->config);
 }
 
 }  // namespace
 
-absl::StatusOr<Config> ParseConfigYaml(std::string_view yaml, const EnvLookup& env) {
+absl::StatusOr<PartialConfig> ParseConfigYamlPartial(std::string_view yaml, const EnvLookup& env) {
   return ParseNamedYaml(yaml, env, "<config>");
 }
 
-absl::StatusOr<Config> LoadConfigFile(const std::string& path, const EnvLookup& env) {
+absl::StatusOr<PartialConfig> LoadConfigFilePartial(const std::string& path, const EnvLookup& env) {
   absl::StatusOr<std::string> content = ReadFileContent(path, kMaxConfigFileBytes);
   if (!content.ok()) return content.status();
   return ParseNamedYaml(*content, env, path);
+}
+
+absl::StatusOr<Config> ParseConfigYaml(std::string_view yaml, const EnvLookup& env) {
+  return Complete(ParseConfigYamlPartial(yaml, env));
+}
+
+absl::StatusOr<Config> LoadConfigFile(const std::string& path, const EnvLookup& env) {
+  return Complete(LoadConfigFilePartial(path, env));
 }
 
 }  // namespace llmesh::config

@@ -13,8 +13,10 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/config/config_error.h"
 #include "common/config/env.h"
 #include "llmesh/config/v1/config.pb.h"
 
@@ -38,5 +40,21 @@ absl::StatusOr<llmesh::config::v1::Config> ParseConfigYaml(std::string_view yaml
 // (`cannot read "PATH": No such file or directory`).
 absl::StatusOr<llmesh::config::v1::Config> LoadConfigFile(const std::string& path,
                                                           const EnvLookup& env);
+
+// What a load produced when schema problems do not stop it, so that Validate() can still check
+// the rest and one pass reports every problem (`--validate`, a rejected reload).
+struct PartialConfig {
+  // Every value that converted; a value with a problem is left unset. List elements keep their
+  // indices, so later field paths still match the file.
+  llmesh::config::v1::Config config;
+  // The schema problems (what ParseConfigYaml would report), in document order.
+  std::vector<ConfigError> errors;
+};
+
+// Like ParseConfigYaml and LoadConfigFile, except that schema problems are returned in
+// `errors` next to the partial config instead of as a status. The status is an error only when
+// there is nothing to walk: an unreadable file, a YAML syntax error, several documents.
+absl::StatusOr<PartialConfig> ParseConfigYamlPartial(std::string_view yaml, const EnvLookup& env);
+absl::StatusOr<PartialConfig> LoadConfigFilePartial(const std::string& path, const EnvLookup& env);
 
 }  // namespace llmesh::config

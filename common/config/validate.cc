@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
@@ -395,6 +396,26 @@ std::vector<ConfigError> Validate(const Config& config, const EnvLookup& env) {
 
 absl::Status ValidateToStatus(const Config& config, const EnvLookup& env) {
   return ErrorsToStatus(Validate(config, env));
+}
+
+absl::Status ValidateToStatus(const PartialConfig& loaded, const EnvLookup& env) {
+  std::vector<ConfigError> errors = loaded.errors;
+  // "routes[0].timeouts" covers "routes[0].timeouts.first_byte", not "routes[0].timeouts_x".
+  const auto covered = [&](const std::string& path) {
+    for (const ConfigError& error : loaded.errors) {
+      if (error.path.empty()) return true;
+      if (absl::StartsWith(path, error.path) &&
+          (path.size() == error.path.size() || path[error.path.size()] == '.' ||
+           path[error.path.size()] == '[')) {
+        return true;
+      }
+    }
+    return false;
+  };
+  for (ConfigError& error : Validate(loaded.config, env)) {
+    if (!covered(error.path)) errors.push_back(std::move(error));
+  }
+  return ErrorsToStatus(errors);
 }
 
 std::string Summary(const Config& config) {

@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "common/config/config_error.h"
 #include "common/config/env.h"
+#include "common/config/loader.h"
 #include "llmesh/config/v1/config.pb.h"
 
 namespace llmesh::config {
@@ -29,6 +30,12 @@ std::vector<ConfigError> Validate(const llmesh::config::v1::Config& config,
 // Validate() as a status: OK when there are no errors, otherwise INVALID_ARGUMENT listing every
 // error as "path: message", one per line.
 absl::Status ValidateToStatus(const llmesh::config::v1::Config& config, const EnvLookup& env);
+
+// Every problem of a partially loaded config: its schema errors, then the Validate() errors of
+// the parts that loaded, leaving out those at or below a path that already has a schema error
+// (they would only restate it, e.g. "required" for a value that could not be read). OK when
+// there is none; otherwise INVALID_ARGUMENT, one "path: message" per line.
+absl::Status ValidateToStatus(const PartialConfig& loaded, const EnvLookup& env);
 
 // One line describing a (valid) config, e.g.
 // "config OK: 2 providers (3 models), 2 routes, 4 targets".

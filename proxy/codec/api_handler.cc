@@ -107,8 +107,8 @@ struct ApiHandler::Exchange {
   std::string request_id;
   const config::RouteSpec* route = nullptr;
   failover::ExecutionResult result;
+  provider::Operation operation = provider::Operation::kChatCompletions;
   bool stream = false;
-  std::string_view model;
 };
 
 ApiHandler::ApiHandler(upstream::UpstreamPool& pool, log::AccessLog::Writer* access_log, const Clock& clock)
@@ -126,42 +126,46 @@ asio::awaitable<void> ApiHandler::Handle(http::Request& request, http::ResponseW
   const std::string_view path = ApiPath(PathOf(request.target()));
   const beast_http::verb method = request.method();
 
+  // Errors are built into a named local before any co_await: temporaries inside a co_await
+  // expression are not safe with this compiler.
+  std::optional<ErrorReply> error;
   if (exchange.snapshot == nullptr) {
-    co_await SendError(exchange, ClientError(beast_http::status::service_unavailable, "not_ready",
-                                             "llmesh-proxy has no active configuration yet."));
+    error = ClientError(beast_http::status::service_unavailable, "not_ready",
+                        "llmesh-proxy has no active configuration yet.");
   } else if (path == "/chat/completions" || path == "/embeddings") {
-    if (method != beast_http::verb::post) {
-      co_await SendError(exchange, ClientError(beast_http::status::method_not_allowed, "method_not_allowed",
-                                               absl::StrCat("Use POST for ", AbslView(PathOf(request.target())), ".")));
-    } else {
+    if (method == beast_http::verb::post) {
       co_await Proxy(exchange, path == "/embeddings" ? provider::Operation::kEmbeddings
                                                      : provider::Operation::kChatCompletions);
+      co_return;
     }
+    error = ClientError(beast_http::status::method_not_allowed, "method_not_allowed",
+                        absl::StrCat("Use POST for ", AbslView(PathOf(request.target())), "."));
   } else if (path == "/models") {
-    if (method != beast_http::verb::get) {
-      co_await SendError(exchange, ClientError(beast_http::status::method_not_allowed, "method_not_allowed",
-                                               absl::StrCat("Use GET for ", AbslView(PathOf(request.target())), ".")));
-    } else {
-      (void)co_await writer.Send(ModelList(request));
+    if (method == beast_http::verb::get) {
+      http::Response models = ModelList(request);
+      (void)co_await writer.Send(std::move(models));
+      co_return;
     }
+    error = ClientError(beast_http::status::method_not_allowed, "method_not_allowed",
+                        absl::StrCat("Use GET for ", AbslView(PathOf(request.target())), "."));
   } else {
-    co_await SendError(exchange, ClientError(beast_http::status::not_found, "unknown_url",
-                                             absl::StrCat("Unknown request URL: ", AbslView(beast_http::to_string(method)), " ",
-                                                          AbslView(PathOf(request.target())), ".")));
+    error = ClientError(beast_http::status::not_found, "unknown_url",
+                        absl::StrCat("Unknown request URL: ", AbslView(beast_http::to_string(method)), " ",
+                                     AbslView(PathOf(request.target())), "."));
   }
+  co_await SendError(exchange, *error);
 }
 
-asio::awaitable<void> ApiHandler::Proxy(Exchange& exchange, provider::Operation operation) {
+std::variant<ApiHandler::Prepared, ErrorReply> ApiHandler::Prepare(Exchange& exchange,
+                                                                   provider::Operation operation) {
   const http::Request& request = exchange.request;
   absl::StatusOr<provider::ClientRequest> parsed = provider::ParseClientRequest(operation, request.body());
   if (!parsed.ok()) {
-    const std::string param = provider::ParamOf(parsed.status());
-    co_await SendError(exchange, ClientError(beast_http::status::bad_request, "invalid_request",
-                                             std::string(parsed.status().message()), param));
-    co_return;
+    return ClientError(beast_http::status::bad_request, "invalid_request", std::string(parsed.status().message()),
+                       provider::ParamOf(parsed.status()));
   }
   exchange.stream = parsed->stream;
-  exchange.model = parsed->model;
+  exchange.operation = operation;
 
   failover::Priority priority = failover::Priority::kNormal;
   if (std::string_view p = Header(request, "x-llmesh-priority"); !p.empty()) {
@@ -170,10 +174,9 @@ asio::awaitable<void> ApiHandler::Proxy(Exchange& exchange, provider::Operation 
     } else if (absl::EqualsIgnoreCase(AbslView(p), "batch")) {
       priority = failover::Priority::kBatch;
     } else if (!absl::EqualsIgnoreCase(AbslView(p), "normal")) {
-      co_await SendError(exchange, ClientError(beast_http::status::bad_request, "invalid_priority",
-                                               absl::StrCat("x-llmesh-priority must be critical, normal or batch; got '",
-                                                            AbslView(p), "'."), "x-llmesh-priority"));
-      co_return;
+      return ClientError(beast_http::status::bad_request, "invalid_priority",
+                         absl::StrCat("x-llmesh-priority must be critical, normal or batch; got '", AbslView(p), "'."),
+                         "x-llmesh-priority");
     }
   }
 
@@ -181,31 +184,38 @@ asio::awaitable<void> ApiHandler::Proxy(Exchange& exchange, provider::Operation 
   exchange.route = exchange.snapshot->FindRoute(
       parsed->model, route_name, [&](std::string_view name) { return Header(request, name); });
   if (exchange.route == nullptr) {
-    const std::string message =
+    return ClientError(
+        beast_http::status::not_found, "model_not_found",
         route_name.empty()
             ? absl::StrCat("The model '", parsed->model, "' does not exist or is not routed by llmesh.")
-            : absl::StrCat("The route '", AbslView(route_name), "' named by x-llmesh-route does not exist.");
-    co_await SendError(exchange, ClientError(beast_http::status::not_found, "model_not_found", message, "model"));
-    co_return;
+            : absl::StrCat("The route '", AbslView(route_name), "' named by x-llmesh-route does not exist."),
+        "model");
   }
 
-  const router::TargetPlan plan = router_.Plan(*exchange.route, priority, rng_);
+  router::TargetPlan plan = router_.Plan(*exchange.route, priority, rng_);
   if (plan.order.empty()) {
-    co_await SendError(exchange, FailedRequestError(exchange.route->name, "", 0, std::nullopt,
-                                                    plan.all_cooling_down
-                                                        ? std::optional(std::chrono::ceil<std::chrono::milliseconds>(
-                                                              plan.shortest_cooldown))
-                                                        : std::nullopt));
+    std::optional<std::chrono::milliseconds> cooling;
+    if (plan.all_cooling_down) cooling = std::chrono::ceil<std::chrono::milliseconds>(plan.shortest_cooldown);
+    return FailedRequestError(exchange.route->name, "", 0, std::nullopt, cooling);
+  }
+  return Prepared{*std::move(parsed), priority, std::move(plan)};
+}
+
+asio::awaitable<void> ApiHandler::Proxy(Exchange& exchange, provider::Operation operation) {
+  std::variant<Prepared, ErrorReply> prepared = Prepare(exchange, operation);
+  if (const ErrorReply* error = std::get_if<ErrorReply>(&prepared)) {
+    co_await SendError(exchange, *error);
     co_return;
   }
-
-  OpenAiSink sink(exchange.writer, request, exchange.request_id);
-  exchange.result = co_await executor_.Execute(*exchange.route, plan.order, *parsed, priority, sink);
+  const Prepared& ready = std::get<Prepared>(prepared);
+  OpenAiSink sink(exchange.writer, exchange.request, exchange.request_id);
+  exchange.result = co_await executor_.Execute(*exchange.route, ready.plan.order, ready.request, ready.priority, sink);
   if (!exchange.result.answered && !exchange.result.client_gone) {
     const failover::AnswerInfo& answer = exchange.result.answer;
-    co_await SendError(exchange, FailedRequestError(exchange.route->name,
-                                                    answer.target ? answer.target->provider->name : "",
-                                                    answer.attempts, exchange.result.failure, std::nullopt));
+    const ErrorReply error =
+        FailedRequestError(exchange.route->name, answer.target ? answer.target->provider->name : "",
+                           answer.attempts, exchange.result.failure, std::nullopt);
+    co_await SendError(exchange, error);
     co_return;
   }
   Finish(exchange);
@@ -234,13 +244,14 @@ void ApiHandler::Finish(Exchange& exchange) {
     const int status = result.status == 0 ? 200 : result.status;
     (status < 400 ? series->requests_2xx : status < 500 ? series->requests_4xx : series->requests_5xx)->Inc();
     series->duration->Observe(seconds);
-    series->gen_ai_duration->Observe(seconds);
+    const config::RouteTargetSeries::GenAi& gen_ai = series->gen_ai[static_cast<int>(exchange.operation)];
+    gen_ai.duration->Observe(seconds);
     if (result.time_to_first_token) {
       series->time_to_first_token->Observe(duration<double>(*result.time_to_first_token).count());
     }
-    if (result.usage.prompt_tokens > 0) series->gen_ai_prompt_tokens->Observe(static_cast<double>(result.usage.prompt_tokens));
+    if (result.usage.prompt_tokens > 0) gen_ai.input_tokens->Observe(static_cast<double>(result.usage.prompt_tokens));
     if (result.usage.completion_tokens > 0) {
-      series->gen_ai_completion_tokens->Observe(static_cast<double>(result.usage.completion_tokens));
+      gen_ai.output_tokens->Observe(static_cast<double>(result.usage.completion_tokens));
     }
   }
   if (access_log_ == nullptr) return;

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include "absl/random/random.h"
 #include "common/clock.h"
@@ -41,6 +42,14 @@ class ApiHandler final : public http::Handler {
 
  private:
   struct Exchange;
+  // A request ready for the executor.
+  struct Prepared {
+    provider::ClientRequest request;
+    failover::Priority priority;
+    router::TargetPlan plan;
+  };
+  // Parses, checks and routes the request, or says why it cannot be served.
+  std::variant<Prepared, ErrorReply> Prepare(Exchange& exchange, provider::Operation operation);
   boost::asio::awaitable<void> Proxy(Exchange& exchange, provider::Operation operation);
   boost::asio::awaitable<void> SendError(Exchange& exchange, const ErrorReply& error);
   void Finish(Exchange& exchange);

@@ -76,7 +76,7 @@ std::string Key(std::string_view a, std::string_view b) {
   return key;
 }
 
-RouteTargetSeries RouteSeries(metrics::ProxyMetrics& m, const std::string& route,
+RouteTargetSeries RouteSeries(metrics::ProxyMetrics& m, const std::string& route, const std::string& alias,
                               std::string_view provider, std::string_view model) {
   RouteTargetSeries s;
   const std::string p(provider), mo(model);
@@ -85,9 +85,13 @@ RouteTargetSeries RouteSeries(metrics::ProxyMetrics& m, const std::string& route
   s.requests_5xx = &m.requests.Get({route, p, mo, "5xx"});
   s.duration = &m.request_duration.Get({route, p, mo});
   s.time_to_first_token = &m.time_to_first_token.Get({route, p, mo});
-  s.gen_ai_duration = &m.gen_ai_operation_duration.Get({"chat", p, route, mo});
-  s.gen_ai_prompt_tokens = &m.gen_ai_token_usage.Get({"chat", p, route, mo, "input"});
-  s.gen_ai_completion_tokens = &m.gen_ai_token_usage.Get({"chat", p, route, mo, "output"});
+  namespace label = metrics::label;
+  const std::string_view operations[2] = {label::kGenAiOperationChat, label::kGenAiOperationEmbeddings};
+  for (int op = 0; op < 2; ++op) {
+    s.gen_ai[op].duration = &m.gen_ai_operation_duration.Get({operations[op], p, alias, mo});
+    s.gen_ai[op].input_tokens = &m.gen_ai_token_usage.Get({operations[op], p, alias, mo, label::kGenAiTokenInput});
+    s.gen_ai[op].output_tokens = &m.gen_ai_token_usage.Get({operations[op], p, alias, mo, label::kGenAiTokenOutput});
+  }
   s.failovers.resize(kFailureKinds);
   for (int k = 0; k < kFailureKinds; ++k) {
     s.failovers[k] = &m.failovers.Get(
@@ -253,9 +257,9 @@ absl::StatusOr<std::shared_ptr<const ConfigSnapshot>> ConfigSnapshot::Compile(
       // A provider's budget is shared by every route that uses it with the same settings.
       target.retry_budget = &shared.Budget(ps->name, budget_percent, budget_min);
       route.targets.push_back(target);
-      route.target_series.push_back(RouteSeries(shared.metrics(), route.name, ps->name, model->name));
+      route.target_series.push_back(RouteSeries(shared.metrics(), route.name, route.model, ps->name, model->name));
     }
-    route.no_target_series = RouteSeries(shared.metrics(), route.name, "none", "none");
+    route.no_target_series = RouteSeries(shared.metrics(), route.name, route.model, "none", "none");
     route.max_attempts = retry.max_attempts() > 0 ? retry.max_attempts() : static_cast<uint32_t>(route.targets.size());
     snapshot->route_by_name_[route.name] = snapshot->routes_.size();
     snapshot->routes_.push_back(std::move(route));

@@ -81,9 +81,13 @@ struct RouteTargetSeries {
   metrics::Counter* requests_5xx = nullptr;
   metrics::Histogram* duration = nullptr;
   metrics::Histogram* time_to_first_token = nullptr;
-  metrics::Histogram* gen_ai_duration = nullptr;
-  metrics::Histogram* gen_ai_prompt_tokens = nullptr;
-  metrics::Histogram* gen_ai_completion_tokens = nullptr;
+  // OpenTelemetry GenAI series, indexed by provider::Operation (chat, embeddings).
+  struct GenAi {
+    metrics::Histogram* duration = nullptr;
+    metrics::Histogram* input_tokens = nullptr;
+    metrics::Histogram* output_tokens = nullptr;
+  };
+  GenAi gen_ai[2];
   // Indexed by provider::FailureKind: failovers away from this target, by reason.
   std::vector<metrics::Counter*> failovers;
 };

@@ -90,7 +90,8 @@ asio::awaitable<ExecutionResult> FailoverExecutor::Execute(const config::RouteSp
                                                            const provider::ClientRequest& request,
                                                            Priority priority, ResponseSink& sink) {
   ExecutionResult result;
-  const SteadyTime total_deadline = SteadyNow() + route.timeouts.total;
+  const SteadyTime request_start = SteadyNow();
+  const SteadyTime total_deadline = request_start + route.timeouts.total;
   // After a context-length failure only a strictly larger window may help.
   uint64_t min_context_window = 0;
   // A failover is counted when the next attempt actually starts: (from target, reason).
@@ -102,12 +103,16 @@ asio::awaitable<ExecutionResult> FailoverExecutor::Execute(const config::RouteSp
     const config::TargetSpec& target = route.targets[index];
     if (min_context_window > 0 && target.model->context_window <= min_context_window) continue;
     // The plan was drawn when the request arrived; another worker may have cooled this target.
-    if (result.answer.attempts > 0 &&
-        target.health->State(clock_.Now()) == TargetState::kCoolingDown) {
-      continue;
-    }
+    const TargetState state = target.health->State(clock_.Now());
+    if (result.answer.attempts > 0 && state == TargetState::kCoolingDown) continue;
+    // The budget guards providers against retry storms: a retry into the provider that just
+    // failed this request, or a probe of an unhealthy one. Moving a request from a failing
+    // provider to a healthy other one adds no load to the failing side, and refusing it would
+    // fail a request that can be served.
+    const bool guarded = result.answer.target != nullptr &&
+                         (result.answer.target->provider == target.provider || state != TargetState::kHealthy);
     std::optional<RetryBudget::RetryToken> retry_token;
-    if (result.answer.attempts > 0 && priority != Priority::kCritical) {
+    if (result.answer.attempts > 0 && guarded && priority != Priority::kCritical) {
       retry_token = target.retry_budget->TryStartRetry();
       if (!retry_token) {
         target.provider->retry_budget_exhausted->Inc();
@@ -129,7 +134,11 @@ asio::awaitable<ExecutionResult> FailoverExecutor::Execute(const config::RouteSp
     }
     Record(attempt);
 
-    result.time_to_first_token = attempt.time_to_first_token;
+    if (attempt.time_to_first_token) {
+      // Reported from the start of the request, earlier failed attempts included.
+      result.time_to_first_token = *attempt.time_to_first_token +
+          std::chrono::duration_cast<std::chrono::microseconds>(attempt.start - request_start);
+    }
     if (attempt.succeeded) {
       result.answered = true;
       result.status = attempt.status;
@@ -183,7 +192,8 @@ asio::awaitable<std::unique_ptr<upstream::Exchange>> FailoverExecutor::Open(Atte
   upstream_request.prepare_payload();
 
   const SteadyTime connect_deadline = attempt.Deadline(attempt.route.timeouts.connect);
-  const SteadyTime write_deadline = attempt.Deadline(attempt.route.timeouts.first_byte);
+  const SteadyTime write_deadline = attempt.Deadline(
+      attempt.request.stream ? attempt.route.timeouts.first_byte : attempt.route.timeouts.per_try);
   absl::StatusOr<std::unique_ptr<upstream::Exchange>> exchange =
       co_await pool_.Send(provider.endpoint, upstream_request, connect_deadline, write_deadline);
   if (!exchange.ok()) {
@@ -197,9 +207,10 @@ asio::awaitable<void> FailoverExecutor::RunNonStream(Attempt& attempt) {
   std::unique_ptr<upstream::Exchange> exchange = co_await Open(attempt);
   if (exchange == nullptr) co_return;
   const auto& timeouts = attempt.route.timeouts;
+  // A non-streamed answer arrives whole once generation ends, so per_try (not first_byte)
+  // bounds the wait for its head.
   const SteadyTime try_deadline = attempt.Deadline(timeouts.per_try);
-  const SteadyTime head_deadline = std::min(attempt.Deadline(timeouts.first_byte), try_deadline);
-  if (absl::Status s = co_await exchange->ReadHead(head_deadline); !s.ok()) {
+  if (absl::Status s = co_await exchange->ReadHead(try_deadline); !s.ok()) {
     attempt.FailTransport(s);
     co_return;
   }

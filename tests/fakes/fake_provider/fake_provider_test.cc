@@ -16,6 +16,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/unit/common/http/raw_connection.h"
 
@@ -234,6 +235,36 @@ TEST_F(FakeProviderTest, EmbedsEachInputWithEightFloats) {
   auto again = Call("POST", "/v1/embeddings", R"({"model":"emb","input":"one"})");
   EXPECT_EQ(json::parse(again.body()).at("data").at(0).at("embedding"),
             body.at("data").at(0).at("embedding"));
+}
+
+TEST_F(FakeProviderTest, EmbeddingsHonourEncodingFormat) {
+  StartFake();
+  auto base64 = Call("POST", "/v1/embeddings",
+                     R"({"model":"emb","input":["one","two"],"encoding_format":"base64"})");
+  ASSERT_EQ(base64.result(), bhttp::status::ok);
+  json::value body = json::parse(base64.body());
+  ASSERT_EQ(body.at("data").as_array().size(), 2u);
+  // 8 float32 = 32 bytes = 44 base64 characters; values are pinned in openai_render_test.cc.
+  EXPECT_EQ(body.at("data").at(0).at("embedding").as_string(),
+            "/v19v9DPTz/CwUE/hIMDv7u6ur7n5uY+vLs7v5CPD78=");
+  EXPECT_EQ(body.at("data").at(1).at("embedding").as_string().size(), 44u);
+
+  for (const char* format : {R"("float")", "null"}) {
+    SCOPED_TRACE(format);
+    auto floats = Call("POST", "/v1/embeddings",
+                       absl::StrCat(R"({"model":"emb","input":"one","encoding_format":)", format,
+                                    "}"));
+    ASSERT_EQ(floats.result(), bhttp::status::ok);
+    EXPECT_EQ(json::parse(floats.body()).at("data").at(0).at("embedding").as_array().size(), 8u);
+  }
+
+  auto bad = Call("POST", "/v1/embeddings",
+                  R"({"model":"emb","input":"one","encoding_format":"int8"})");
+  EXPECT_EQ(bad.result(), bhttp::status::bad_request);
+  EXPECT_EQ(bad.body(),
+            R"({"error":{"message":"Invalid value for 'encoding_format': \"int8\". )"
+            R"(Supported values are: 'float' and 'base64'.","type":"invalid_request_error",)"
+            R"("param":null,"code":null}})");
 }
 
 TEST_F(FakeProviderTest, ErrorAfterEventsEndsStreamWithErrorEvent) {

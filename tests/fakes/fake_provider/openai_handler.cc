@@ -17,6 +17,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 
 namespace llmesh::fakes {
@@ -69,18 +70,32 @@ std::optional<ChatRequest> ParseChatRequest(std::string_view body) {
   return chat;
 }
 
-// Renders the embeddings body straight from the parsed request; nullopt for a bad request.
-std::optional<std::string> RenderEmbeddings(const OpenAiRenderer& renderer, std::string_view body,
-                                            int64_t prompt_tokens) {
+// Renders the embeddings body straight from the parsed request; INVALID_ARGUMENT (with the
+// message the client sees) for a bad request.
+absl::StatusOr<std::string> RenderEmbeddings(const OpenAiRenderer& renderer,
+                                             std::string_view body, int64_t prompt_tokens) {
   unsigned char arena[8192];
   json::monotonic_resource resource(arena, sizeof(arena));
   boost::system::error_code ec;
   json::value root = json::parse(json::string_view(body.data(), body.size()), ec, &resource);
-  if (ec || !root.is_object()) return std::nullopt;
-  const json::object& object = root.get_object();
-  const json::value* model = object.if_contains("model");
-  const json::value* input = object.if_contains("input");
-  if (!model || !model->is_string() || !input) return std::nullopt;
+  const json::object* object = ec ? nullptr : root.if_object();
+  const json::value* model = object ? object->if_contains("model") : nullptr;
+  const json::value* input = object ? object->if_contains("input") : nullptr;
+  if (!model || !model->is_string() || !input) {
+    return absl::InvalidArgumentError(
+        "The request needs a string \"model\" and a non-empty \"input\".");
+  }
+  EmbeddingEncoding encoding = EmbeddingEncoding::kFloat;
+  if (const json::value* format = object->if_contains("encoding_format");
+      format && !format->is_null()) {
+    if (format->is_string() && format->get_string() == "base64") {
+      encoding = EmbeddingEncoding::kBase64;
+    } else if (!format->is_string() || format->get_string() != "float") {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Invalid value for 'encoding_format': ", json::serialize(*format),
+          ". Supported values are: 'float' and 'base64'."));
+    }
+  }
 
   std::vector<std::string> owned;  // texts of token-array items
   std::vector<std::string_view> items;
@@ -101,11 +116,12 @@ std::optional<std::string> RenderEmbeddings(const OpenAiRenderer& renderer, std:
       for (const json::value& item : array) add_item(item);
     }
   } else {
-    return std::nullopt;
+    return absl::InvalidArgumentError(
+        "The request needs a string \"model\" and a non-empty \"input\".");
   }
   for (const std::string& text : owned) items.emplace_back(text);
   return renderer.Embeddings(
-      std::string_view(model->get_string().data(), model->get_string().size()), items,
+      std::string_view(model->get_string().data(), model->get_string().size()), items, encoding,
       prompt_tokens);
 }
 
@@ -275,10 +291,11 @@ asio::awaitable<void> OpenAiHandler::Serve(Endpoint endpoint, const http::Reques
     co_return;
   }
   if (endpoint == Endpoint::kEmbeddings) {
-    std::optional<std::string> body = RenderEmbeddings(renderer_, request.body(), prompt_tokens);
-    if (!body) {
+    absl::StatusOr<std::string> body = RenderEmbeddings(renderer_, request.body(), prompt_tokens);
+    if (!body.ok()) {
+      const absl::string_view message = body.status().message();
       co_await SendError(writer, nullptr, request_id, 400,
-                         "The request needs a string \"model\" and a non-empty \"input\".",
+                         std::string_view(message.data(), message.size()),
                          "invalid_request_error", "");
       co_return;
     }

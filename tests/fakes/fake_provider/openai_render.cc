@@ -1,7 +1,9 @@
 #include "tests/fakes/fake_provider/openai_render.h"
 
-#include <cstdio>
+#include <bit>
+#include <charconv>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
 namespace llmesh::fakes {
@@ -37,6 +39,16 @@ uint64_t Fnv1a(std::string_view text) {
 }
 
 }  // namespace
+
+std::array<float, kEmbeddingDimensions> EmbeddingVector(std::string_view item) {
+  static_assert(kEmbeddingDimensions <= sizeof(uint64_t));
+  const uint64_t hash = Fnv1a(item);
+  std::array<float, kEmbeddingDimensions> vector;
+  for (size_t j = 0; j < kEmbeddingDimensions; ++j) {
+    vector[j] = static_cast<float>(static_cast<double>((hash >> (8 * j)) & 0xff) / 127.5 - 1.0);
+  }
+  return vector;
+}
 
 void AppendJsonEscaped(std::string& out, std::string_view text) {
   for (char c : text) {
@@ -150,19 +162,34 @@ void OpenAiRenderer::StreamEvent(const ChatCompletionShape& shape, std::string_v
 
 std::string OpenAiRenderer::Embeddings(std::string_view model,
                                        const std::vector<std::string_view>& items,
-                                       int64_t prompt_tokens) const {
+                                       EmbeddingEncoding encoding, int64_t prompt_tokens) const {
   std::string body = "{\"object\":\"list\",\"data\":[";
   char number[32];
+  char bytes[kEmbeddingDimensions * sizeof(float)];
   for (size_t i = 0; i < items.size(); ++i) {
     if (i > 0) body.push_back(',');
-    absl::StrAppend(&body, "{\"object\":\"embedding\",\"index\":", i, ",\"embedding\":[");
-    const uint64_t hash = Fnv1a(items[i]);
-    for (int j = 0; j < 8; ++j) {
-      // Each byte of the hash maps to one component in [-1, 1].
-      const double component = static_cast<double>((hash >> (8 * j)) & 0xff) / 127.5 - 1.0;
-      const int length = std::snprintf(number, sizeof(number), "%.6f", component);
+    absl::StrAppend(&body, "{\"object\":\"embedding\",\"index\":", i, ",\"embedding\":");
+    const std::array<float, kEmbeddingDimensions> vector = EmbeddingVector(items[i]);
+    if (encoding == EmbeddingEncoding::kBase64) {
+      // Byte order is fixed (little-endian, what clients decode), whatever the host's.
+      for (size_t j = 0; j < vector.size(); ++j) {
+        const auto bits = std::bit_cast<uint32_t>(vector[j]);
+        for (size_t b = 0; b < sizeof(float); ++b) {
+          bytes[j * sizeof(float) + b] = static_cast<char>((bits >> (8 * b)) & 0xff);
+        }
+      }
+      body.push_back('"');
+      body.append(absl::Base64Escape(absl::string_view(bytes, sizeof(bytes))));
+      body.append("\"}");
+      continue;
+    }
+    body.push_back('[');
+    for (size_t j = 0; j < vector.size(); ++j) {
+      // Shortest round-trip text: a client reading it back as float32 gets the exact value
+      // the base64 form carries.
+      const std::to_chars_result result = std::to_chars(number, number + sizeof(number), vector[j]);
       if (j > 0) body.push_back(',');
-      body.append(number, static_cast<size_t>(length));
+      body.append(number, result.ptr);
     }
     body.append("]}");
   }

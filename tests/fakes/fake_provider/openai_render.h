@@ -4,6 +4,7 @@
 // Threading: an OpenAiRenderer is immutable after construction and shared by all workers.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -18,6 +19,21 @@ void AppendJsonEscaped(std::string& out, std::string_view text);
 
 // An OpenAI error body: {"error":{"message","type","param":null,"code"}}; empty code → null.
 std::string OpenAiErrorBody(std::string_view message, std::string_view type, std::string_view code);
+
+// Dimensions of every fake embedding vector.
+inline constexpr size_t kEmbeddingDimensions = 8;
+
+// The deterministic embedding of one input item (a string, or a token array's JSON text):
+// component j is byte j of the item's FNV-1a hash mapped to [-1, 1], as a float32 like the
+// real API's vectors.
+std::array<float, kEmbeddingDimensions> EmbeddingVector(std::string_view item);
+
+// How POST /v1/embeddings returns each vector (`encoding_format`).
+enum class EmbeddingEncoding {
+  kFloat,   // "float" or absent: a JSON array of numbers, each the shortest text that reads
+            // back as the same float32
+  kBase64,  // "base64": base64 (standard alphabet, padded) of the float32 little-endian bytes
+};
 
 // What one chat completion looks like; all views must outlive the renderer calls.
 struct ChatCompletionShape {
@@ -52,9 +68,9 @@ class OpenAiRenderer {
   // The part every chunk of one stream shares, rendered once per stream.
   std::string StreamPrefix(const ChatCompletionShape& shape) const;
 
-  // The POST /v1/embeddings body: one 8-float vector per item, derived from the item's text.
+  // The POST /v1/embeddings body: EmbeddingVector(item) for each item, in `encoding`.
   std::string Embeddings(std::string_view model, const std::vector<std::string_view>& items,
-                         int64_t prompt_tokens) const;
+                         EmbeddingEncoding encoding, int64_t prompt_tokens) const;
 
  private:
   void AppendPiece(int64_t index, std::string& out) const;
