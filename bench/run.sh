@@ -88,12 +88,15 @@ for leg in direct nginx llmesh; do
 done
 for leg in direct nginx llmesh; do
   case $leg in direct) port=$fake_port ;; nginx) port=$nginx_port ;; llmesh) port=$llmesh_port ;; esac
+  sampler=""
   if [[ $leg == llmesh ]]; then
+    # RSS under load: sampled half-way through the 32-connection run.
     ( sleep "$(awk "BEGIN{print $seconds/2}")"; llmesh_rss_kib "$llmesh_pid" >"$work/rss_load" ) &
+    sampler=$!
   fi
   thirty_two[$leg]=$(run_wrk "$port" 32 2)
+  [[ -n $sampler ]] && wait "$sampler"
 done
-wait
 rss_load=$(cat "$work/rss_load" 2>/dev/null || echo 0)
 
 mkdir -p "$here/bench/results"

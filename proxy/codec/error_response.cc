@@ -42,8 +42,9 @@ std::string TypeFor(beast_http::status status) {
 std::string Detail(const provider::UpstreamFailure& failure) {
   std::string detail(provider::FailureKindName(failure.kind));
   if (failure.http_status > 0) absl::StrAppend(&detail, " (HTTP ", failure.http_status, ")");
-  const bool share_message = failure.kind != FailureKind::kAuth && failure.kind != FailureKind::kQuota &&
-                             !failure.message.empty();
+  // Transport failures carry our own view of the connection (addresses); they stay in logs.
+  const bool share_message = failure.http_status > 0 && failure.kind != FailureKind::kAuth &&
+                             failure.kind != FailureKind::kQuota && !failure.message.empty();
   if (share_message) absl::StrAppend(&detail, ": ", failure.message);
   return detail;
 }

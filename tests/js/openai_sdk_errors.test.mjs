@@ -88,6 +88,7 @@ test('a 503 from the only target is an InternalServerError with status 503', asy
       assert.ok(err instanceof OpenAI.InternalServerError, `got ${err?.constructor?.name}: ${err}`);
       assert.equal(err.status, 503);
       assert.equal(err.error?.type, 'server_error');
+      assert.equal(err.code, 'overloaded');
       return true;
     });
   });
