@@ -7,12 +7,16 @@
 // io_context; N worker threads serve the proxy listener. SIGHUP reloads the file (an invalid
 // file is logged and the old config keeps serving); SIGTERM/SIGINT drain in-flight requests for
 // up to limits.drain_timeout, then exit.
+//
+// Threads: the main thread loads the config and then only waits for shutdown; the admin
+// listener, signals and reloads run on one "main loop" thread; N workers serve the proxy.
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <future>
 #include <string>
 #include <thread>
 
@@ -165,6 +169,7 @@ int Run(const Flags& flags) {
   config::Limits limits = (*snapshot)->limits();
   std::function<void()> wait_signal;
   std::atomic<bool> stopping{false};
+  std::promise<void> drained;  // set once, by the proxy listener's drain callback
   wait_signal = [&] {
     signals.async_wait([&](const boost::system::error_code& ec, int signal) {
       if (ec) return;
@@ -195,17 +200,17 @@ int Run(const Flags& flags) {
       if (stopping.exchange(true)) return;
       Log(log::Level::kInfo, "draining", {{"in_flight_connections", static_cast<uint64_t>(proxy.active_connections())}});
       admin.SetReady(false);
-      proxy.Drain(limits.drain_timeout, [&] {
-        boost::asio::post(main_loop.context(0), [&] {
-          admin_server.Stop();
-          signals.cancel();
-          main_loop.Stop();
-        });
-      });
+      proxy.Drain(limits.drain_timeout, [&] { drained.set_value(); });
     });
   };
   wait_signal();
   main_loop.Start();
+  // The main thread only orchestrates shutdown: servers stop and finish their connections
+  // before the event loops they run on are stopped and destroyed.
+  drained.get_future().wait();
+  admin_server.Stop();
+  admin_server.WaitUntilStopped(std::chrono::seconds(5));
+  main_loop.Stop();
   main_loop.Join();
   proxy.Stop();
   if (access_log) access_log->Flush();

@@ -182,11 +182,17 @@ void HttpServer::Drain(std::chrono::milliseconds deadline, std::function<void()>
 }
 
 void HttpServer::Stop() {
+  // Once: a second call (e.g. the destructor after an explicit Stop) would post tasks to loops
+  // that may have stopped, leaving them to be destroyed after the state they hold.
+  if (state_->stop_requested) return;
+  state_->stop_requested = true;
   for (size_t i = 0; i < state_->workers.size(); ++i) {
     WorkerState* worker = state_->workers[i].get();
+    state_->pending_stop_tasks.fetch_add(1, std::memory_order_acq_rel);
     asio::post(*worker->context, [state = state_, worker, first = i == 0] {
       internal::CloseWorker(*worker);
       if (first && state->drain_timer) state->drain_timer->cancel();
+      state->StopTaskDone();
     });
   }
 }
@@ -194,7 +200,8 @@ void HttpServer::Stop() {
 bool HttpServer::WaitUntilStopped(std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock(state_->stop_mu);
   return state_->stop_cv.wait_for(lock, timeout, [this] {
-    return state_->live_coroutines.load(std::memory_order_acquire) == 0;
+    return state_->live_coroutines.load(std::memory_order_acquire) == 0 &&
+           state_->pending_stop_tasks.load(std::memory_order_acquire) == 0;
   });
 }
 

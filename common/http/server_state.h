@@ -57,13 +57,17 @@ struct ServerState {
   ServerOptions options;
   std::vector<std::unique_ptr<WorkerState>> workers;
   std::function<Handler&(size_t)> handler_for_worker;
-  bool started = false;  // owner thread only
+  bool started = false;       // owner thread only
+  bool stop_requested = false;  // owner thread only: Stop posts its tasks once
   asio::ip::tcp::endpoint bound;
 
   std::atomic<size_t> active_connections{0};
   std::atomic<uint64_t> accepted_connections{0};
   // Accept loops plus connection coroutines still running; WaitUntilStopped waits for zero.
   std::atomic<size_t> live_coroutines{0};
+  // Stop tasks posted to workers and not yet run. They hold the state, which must not outlive
+  // the io_contexts its sockets and timers belong to, so WaitUntilStopped waits for them too.
+  std::atomic<size_t> pending_stop_tasks{0};
   std::mutex stop_mu;
   std::condition_variable stop_cv;
 
@@ -72,10 +76,15 @@ struct ServerState {
 
   // Called on a worker whenever a coroutine ends.
   void CoroutineEnded() {
-    if (live_coroutines.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-      std::lock_guard<std::mutex> lock(stop_mu);
-      stop_cv.notify_all();
-    }
+    if (live_coroutines.fetch_sub(1, std::memory_order_acq_rel) == 1) NotifyStopWaiters();
+  }
+  // Called on a worker when a posted stop task has run.
+  void StopTaskDone() {
+    if (pending_stop_tasks.fetch_sub(1, std::memory_order_acq_rel) == 1) NotifyStopWaiters();
+  }
+  void NotifyStopWaiters() {
+    std::lock_guard<std::mutex> lock(stop_mu);
+    stop_cv.notify_all();
   }
   // Fires `waiter` if every worker has stopped accepting and no connection is left.
   void MaybeFinishDrain(const std::shared_ptr<DrainWaiter>& waiter) {

@@ -1,5 +1,3 @@
-#include <cstdio>
-
 #include <boost/beast/http/field.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -115,10 +113,13 @@ ApiHandler::ApiHandler(upstream::UpstreamPool& pool, log::AccessLog::Writer* acc
     : access_log_(access_log), clock_(clock), router_(clock), executor_(pool, clock) {}
 
 std::string ApiHandler::NewRequestId() {
-  char id[33];
-  std::snprintf(id, sizeof(id), "%016llx%016llx", static_cast<unsigned long long>(absl::Uniform<uint64_t>(rng_)),
-                static_cast<unsigned long long>(absl::Uniform<uint64_t>(rng_)));
-  return std::string(id, 32);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(32, '0');
+  for (int half = 0; half < 2; ++half) {
+    uint64_t bits = absl::Uniform<uint64_t>(rng_);
+    for (int i = 0; i < 16; ++i, bits >>= 4) id[half * 16 + i] = kHex[bits & 0xf];
+  }
+  return id;
 }
 
 asio::awaitable<void> ApiHandler::Handle(http::Request& request, http::ResponseWriter& writer) {

@@ -189,6 +189,7 @@ absl::StatusOr<std::shared_ptr<const ConfigSnapshot>> ConfigSnapshot::Compile(
       continue;
     }
     spec->endpoint = url->endpoint;
+    spec->host_header = spec->endpoint.HostHeader();
     spec->base_path = url->base_path;
     absl::StatusOr<std::string> key = ResolveApiKey(p, env);
     if (!key.ok()) {

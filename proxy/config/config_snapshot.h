@@ -57,7 +57,8 @@ struct ProviderSpec {
   v1::Provider::Kind kind = v1::Provider::KIND_UNSPECIFIED;
   const provider::ProviderAdapter* adapter = nullptr;
   upstream::Endpoint endpoint;
-  std::string base_path;   // path part of base_url, without a trailing slash
+  std::string host_header;  // endpoint.HostHeader(), computed once
+  std::string base_path;    // path part of base_url, without a trailing slash
   std::string api_key;     // resolved at compile time; never logged
   metrics::Counter* retry_budget_exhausted = nullptr;
   std::vector<ModelSpec> models;

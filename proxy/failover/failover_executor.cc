@@ -185,7 +185,7 @@ asio::awaitable<std::unique_ptr<upstream::Exchange>> FailoverExecutor::Open(Atte
     co_return nullptr;
   }
   http::request<http::string_body> upstream_request{encoded->method, std::move(encoded->target), 11};
-  upstream_request.set(http::field::host, provider.endpoint.HostHeader());
+  upstream_request.set(http::field::host, provider.host_header);
   for (auto& [name, value] : encoded->headers) upstream_request.set(name, value);
   upstream_request.keep_alive(true);
   upstream_request.body() = std::move(encoded->body);

@@ -53,6 +53,9 @@ void ProxyListener::Stop() {
   if (stopped_) return;
   stopped_ = true;
   server_.Stop();
+  // Connections finish on their workers before the loops stop: nothing queued on a loop may
+  // outlive the server state it points to.
+  server_.WaitUntilStopped(std::chrono::seconds(5));
   workers_.Stop();
   workers_.Join();
   // The worker loops have ended, so their pools can be closed from here.
