@@ -14,6 +14,7 @@ debian_packages=(
   libssl-dev ca-certificates
   libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libgoogle-perftools-dev
   prometheus
   wrk nginx-light
 )
