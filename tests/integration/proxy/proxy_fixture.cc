@@ -127,6 +127,13 @@ double ProxyTest::Metric(std::string_view family, const std::vector<std::string>
   return sum;
 }
 
+bool ProxyTest::MetricReaches(std::string_view family, const std::vector<std::string>& labels,
+                              double value) const {
+  if (WaitFor([&] { return Metric(family, labels) == value; }, std::chrono::seconds(5))) return true;
+  ADD_FAILURE() << family << " is " << Metric(family, labels) << ", expected " << value;
+  return false;
+}
+
 boost::json::object ProxyTest::ProviderHealth(std::string_view provider) const {
   HttpResponse response = Admin("/providers");
   EXPECT_EQ(response.status, 200);

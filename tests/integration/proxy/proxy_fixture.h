@@ -54,6 +54,9 @@ class ProxyTest : public ::testing::Test {
   HttpResponse Admin(std::string_view path) const;
   // Sum of every sample of `family` whose labels contain all of `labels` (e.g. `reason="x"`).
   double Metric(std::string_view family, const std::vector<std::string>& labels = {}) const;
+  // Waits until Metric(family, labels) equals `value`: request-level series are recorded just
+  // after the response is written, so a client can see the response first.
+  bool MetricReaches(std::string_view family, const std::vector<std::string>& labels, double value) const;
   // The /providers entry for a provider.
   boost::json::object ProviderHealth(std::string_view provider) const;
 
