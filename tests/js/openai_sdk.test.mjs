@@ -9,27 +9,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
+import { messages, newClient, requireEnv } from './support.mjs';
 
-function requireEnv(name) {
-  const value = process.env[name];
-  assert.ok(value !== undefined && value !== '', `environment variable ${name} must be set`);
-  return value;
-}
-
-const baseURL = requireEnv('LLMESH_BASE_URL');
 const model = requireEnv('LLMESH_MODEL');
 const expectText = requireEnv('LLMESH_EXPECT_TEXT');
-
-// The key is the application's own; the proxy must replace it with the provider's key. The
-// driver checks on the fake provider's side that this value never arrives there.
-const client = new OpenAI({
-  baseURL,
-  apiKey: 'client-key-that-must-not-be-forwarded',
-  maxRetries: 0,
-  timeout: 20_000,
-});
-
-const messages = [{ role: 'user', content: 'Say something.' }];
+const client = newClient();
 
 test('non-streaming chat completion returns the provider text, usage and llmesh headers', async () => {
   const { data, response } = await client.chat.completions

@@ -12,26 +12,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
+import { messages, newClient, requireEnv } from './support.mjs';
 
-function requireEnv(name) {
-  const value = process.env[name];
-  assert.ok(value !== undefined && value !== '', `environment variable ${name} must be set`);
-  return value;
-}
-
-const baseURL = requireEnv('LLMESH_BASE_URL');
 const model = requireEnv('LLMESH_SOLO_MODEL');
 const expectText = requireEnv('LLMESH_SOLO_EXPECT_TEXT');
 const controlURL = requireEnv('LLMESH_FAKE_CONTROL_URL');
-
-const client = new OpenAI({
-  baseURL,
-  apiKey: 'client-key-that-must-not-be-forwarded',
-  maxRetries: 0,
-  timeout: 20_000,
-});
-
-const messages = [{ role: 'user', content: 'Say something.' }];
+const client = newClient();
 
 async function control(method, path, body) {
   const response = await fetch(`${controlURL}/${path}`, {
