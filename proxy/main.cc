@@ -50,7 +50,7 @@ struct Flags {
   std::string config_path;
   bool validate = false;
   std::optional<uint32_t> workers;
-  std::string log_level = "info";
+  log::Level log_level = log::Level::kInfo;
 };
 
 std::optional<Flags> ParseFlags(int argc, char** argv) {
@@ -74,8 +74,9 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
       flags.workers = n;
     } else if (arg == "--log-level") {
       auto v = value();
-      if (!v) return std::nullopt;
-      flags.log_level = std::string(*v);
+      std::optional<log::Level> level = v ? log::ParseLevel(*v) : std::nullopt;
+      if (!level) return std::nullopt;
+      flags.log_level = *level;
     } else {
       return std::nullopt;
     }
@@ -94,6 +95,14 @@ absl::StatusOr<config::v1::Config> LoadConfig(const Flags& flags) {
   return std::move(loaded->config);
 }
 
+// Loads, validates and compiles the config: at startup, for --validate and on SIGHUP.
+absl::StatusOr<std::shared_ptr<const config::ConfigSnapshot>> LoadSnapshot(const Flags& flags,
+                                                                          config::SharedState& shared) {
+  absl::StatusOr<config::v1::Config> loaded = LoadConfig(flags);
+  if (!loaded.ok()) return loaded.status();
+  return config::ConfigSnapshot::Compile(*loaded, shared, config::ProcessEnv());
+}
+
 // Prints one error per line, as the operator needs them to fix the file.
 void PrintConfigErrors(const absl::Status& status, std::string_view source) {
   std::cerr << "llmesh-proxy: invalid config " << source << ":\n";
@@ -101,21 +110,17 @@ void PrintConfigErrors(const absl::Status& status, std::string_view source) {
 }
 
 int Run(const Flags& flags) {
+  log::SetMinLevel(flags.log_level);
   const std::string source = flags.config_path.empty() ? "(embedded default)" : flags.config_path;
-  absl::StatusOr<config::v1::Config> loaded = LoadConfig(flags);
-  if (!loaded.ok()) {
-    PrintConfigErrors(loaded.status(), source);
-    return 1;
-  }
   metrics::Registry& registry = metrics::DefaultRegistry();
   metrics::ProxyMetrics proxy_metrics(registry);
   config::SharedState shared(proxy_metrics);
-  absl::StatusOr<std::shared_ptr<const config::ConfigSnapshot>> snapshot =
-      config::ConfigSnapshot::Compile(*loaded, shared, config::ProcessEnv());
+  absl::StatusOr<std::shared_ptr<const config::ConfigSnapshot>> snapshot = LoadSnapshot(flags, shared);
   if (!snapshot.ok()) {
     PrintConfigErrors(snapshot.status(), source);
     return 1;
   }
+  const config::v1::Config* loaded = &(*snapshot)->source();
   if (flags.validate) {
     std::cout << config::Summary(*loaded) << "\n";
     return 0;
@@ -177,16 +182,14 @@ int Run(const Flags& flags) {
         if (flags.config_path.empty()) {
           Log(log::Level::kWarn, "SIGHUP ignored: running the embedded default config");
         } else {
-          absl::StatusOr<config::v1::Config> next = LoadConfig(flags);
-          absl::StatusOr<std::shared_ptr<const config::ConfigSnapshot>> compiled =
-              next.ok() ? config::ConfigSnapshot::Compile(*next, shared, config::ProcessEnv())
-                        : absl::StatusOr<std::shared_ptr<const config::ConfigSnapshot>>(next.status());
+          absl::StatusOr<std::shared_ptr<const config::ConfigSnapshot>> compiled = LoadSnapshot(flags, shared);
           if (!compiled.ok()) {
             Log(log::Level::kError, "config reload rejected; the previous config keeps serving",
                 {{"path", flags.config_path}, {"error", compiled.status().message()}});
           } else {
-            if (next->listen() != loaded->listen() || next->admin_listen() != loaded->admin_listen() ||
-                next->workers() != loaded->workers()) {
+            const config::v1::Config& next = (*compiled)->source();
+            if (next.listen() != loaded->listen() || next.admin_listen() != loaded->admin_listen() ||
+                next.workers() != loaded->workers()) {
               Log(log::Level::kWarn, "listen, admin_listen and workers changes take effect after a restart");
             }
             proxy.Publish(*compiled);

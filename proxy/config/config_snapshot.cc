@@ -202,6 +202,7 @@ absl::StatusOr<std::shared_ptr<const ConfigSnapshot>> ConfigSnapshot::Compile(
                                        m.output_usd_per_mtok()});
     }
     spec->retry_budget_exhausted = &shared.metrics().retry_budget_exhausted.Get({p.name()});
+    spec->outlier = OutlierFrom(p);
     providers_by_name[spec->name] = spec.get();
     snapshot->providers_.push_back(std::move(spec));
   }
@@ -244,16 +245,12 @@ absl::StatusOr<std::shared_ptr<const ConfigSnapshot>> ConfigSnapshot::Compile(
                                       "\" for provider \"", t.provider(), "\""));
         continue;
       }
-      const v1::Provider* provider_proto = nullptr;
-      for (const v1::Provider& p : config.providers()) {
-        if (p.name() == t.provider()) provider_proto = &p;
-      }
       TargetSpec target;
       target.provider = ps;
       target.model = &*model;
       target.priority = t.priority();
       target.weight = t.has_weight() ? t.weight() : 1;
-      target.health = &shared.Health(ps->name, model->name, OutlierFrom(*provider_proto));
+      target.health = &shared.Health(ps->name, model->name, ps->outlier);
       target.series = &shared.Series(ps->name, model->name);
       // A provider's budget is shared by every route that uses it with the same settings.
       target.retry_budget = &shared.Budget(ps->name, budget_percent, budget_min);

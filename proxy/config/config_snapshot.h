@@ -61,6 +61,7 @@ struct ProviderSpec {
   std::string base_path;    // path part of base_url, without a trailing slash
   std::string api_key;     // resolved at compile time; never logged
   metrics::Counter* retry_budget_exhausted = nullptr;
+  failover::OutlierSettings outlier;  // defaults applied
   std::vector<ModelSpec> models;
 };
 
