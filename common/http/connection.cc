@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/http/server_state.h"
+#include "common/http/wire.h"
 
 namespace llmesh::http::internal {
 namespace {
@@ -44,7 +45,7 @@ bool IsParseError(const error_code& ec) {
 
 }  // namespace
 
-// Marks the connection as writing for the duration of one write, so the watchdog bounds it.
+// Marks the connection as writing for the duration of one write, so the deadline bounds it.
 class Connection::WriteScope {
  public:
   explicit WriteScope(Connection& connection) : connection_(connection) {
@@ -68,15 +69,13 @@ Connection::Connection(std::shared_ptr<ServerState> server, WorkerState& worker,
       worker_(worker),
       limits_(server_->options.limits),
       socket_(std::move(socket)),
-      watchdog_(socket_.get_executor()),
-      deadline_(Clock::now() + limits_.client_timeout) {}
+      deadline_(socket_.get_executor(), [this] { OnTimeout(); }) {}
 
 Connection::~Connection() = default;
 
 void Connection::Spawn(std::shared_ptr<Connection> connection) {
   Connection& self = *connection;
-  self.watchdog_.expires_at(self.deadline_);
-  self.ArmWatchdog();
+  self.SetDeadline(self.limits_.client_timeout);
   asio::co_spawn(self.socket_.get_executor(), self.Run(),
                  asio::bind_cancellation_slot(
                      self.cancel_.slot(), [keep = std::move(connection)](std::exception_ptr) {}));
@@ -111,7 +110,7 @@ asio::awaitable<void> Connection::Run() {
 
 void Connection::OnRunEnded() {
   ended_ = true;
-  watchdog_.cancel();
+  ClearDeadline();
   error_code ignored;
   if (socket_.is_open()) {
     socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
@@ -222,7 +221,7 @@ asio::awaitable<void> Connection::SendReject(bhttp::status status, std::string_v
   error_code ec;
   {
     WriteScope scope(*this);
-    std::tie(ec, std::ignore) = co_await bhttp::async_write(socket_, response, kUseAwaitable);
+    ec = co_await WriteResponse(response);
   }
   if (!ec) co_await LingeringClose();
 }
@@ -262,7 +261,7 @@ asio::awaitable<absl::Status> Connection::Send(Response response) {
   error_code ec;
   {
     WriteScope scope(*this);
-    std::tie(ec, std::ignore) = co_await bhttp::async_write(socket_, response, kUseAwaitable);
+    ec = co_await WriteResponse(response);
   }
   if (ec) {
     keep_alive_ = false;
@@ -288,12 +287,13 @@ asio::awaitable<absl::Status> Connection::StartStream(bhttp::response_header<> h
   } else {
     message.erase(bhttp::field::transfer_encoding);
   }
-  bhttp::response_serializer<bhttp::empty_body> serializer(message);
+  head_.clear();
+  AppendResponseHead(message.base(), head_);
+  const std::array<asio::const_buffer, 1> buffers = {asio::buffer(head_)};
   error_code ec;
   {
     WriteScope scope(*this);
-    std::tie(ec, std::ignore) =
-        co_await bhttp::async_write_header(socket_, serializer, kUseAwaitable);
+    ec = co_await WriteAll(socket_, buffers);
   }
   if (ec) {
     keep_alive_ = false;
@@ -314,7 +314,7 @@ asio::awaitable<absl::Status> Connection::Write(std::string_view data) {
   error_code ec;
   {
     WriteScope scope(*this);
-    std::tie(ec, std::ignore) = co_await asio::async_write(socket_, chunk, kUseAwaitable);
+    ec = co_await WriteAll(socket_, chunk);
   }
   if (ec) {
     keep_alive_ = false;
@@ -334,17 +334,24 @@ asio::awaitable<absl::Status> Connection::Finish() {
 }
 
 asio::awaitable<absl::Status> Connection::WriteRaw(std::string_view data) {
+  const std::array<asio::const_buffer, 1> buffers = {asio::buffer(data)};
   error_code ec;
   {
     WriteScope scope(*this);
-    std::tie(ec, std::ignore) =
-        co_await asio::async_write(socket_, asio::buffer(data), kUseAwaitable);
+    ec = co_await WriteAll(socket_, buffers);
   }
   if (ec) {
     keep_alive_ = false;
     co_return WriteError(ec);
   }
   co_return absl::OkStatus();
+}
+
+asio::awaitable<error_code> Connection::WriteResponse(const Response& response) {
+  head_.clear();
+  AppendResponseHead(response.base(), head_);
+  const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_), asio::buffer(response.body())};
+  co_return co_await WriteAll(socket_, buffers);
 }
 
 asio::awaitable<void> Connection::WaitUntilClientGone() {
@@ -364,27 +371,6 @@ void Connection::ResetConnection() {
   error_code ignored;
   socket_.set_option(asio::socket_base::linger(true, 0), ignored);
   socket_.close(ignored);
-}
-
-void Connection::SetDeadline(std::chrono::milliseconds timeout) {
-  deadline_ = Clock::now() + timeout;
-  // Moving the timer cancels its pending wait; that handler re-arms at the new expiry. A later
-  // deadline needs no timer call at all: the watchdog re-checks when it fires.
-  if (deadline_ < watchdog_.expiry()) watchdog_.expires_at(deadline_);
-}
-
-void Connection::ArmWatchdog() {
-  watchdog_.async_wait([self = shared_from_this()](const error_code&) { self->OnWatchdog(); });
-}
-
-void Connection::OnWatchdog() {
-  if (ended_) return;
-  if (deadline_ <= Clock::now()) {
-    ClearDeadline();
-    OnTimeout();
-  }
-  watchdog_.expires_at(deadline_);
-  ArmWatchdog();
 }
 
 void Connection::OnTimeout() {

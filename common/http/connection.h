@@ -2,9 +2,8 @@
 // parser and flat_buffer, runs the worker's Handler for each, and is the ResponseWriter the
 // handler writes through. Keep-alive loops until the client, a timeout, Drain or Stop ends it.
 //
-// Threading: everything runs on the accepting worker's thread. The object is shared between
-// its serving coroutine and its watchdog timer handler, and listed in its WorkerState so Stop
-// and Drain can reach it.
+// Threading: everything runs on the accepting worker's thread. The serving coroutine owns the
+// object; it is listed in its WorkerState so Stop and Drain can reach it.
 #pragma once
 
 #include <chrono>
@@ -15,11 +14,11 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/intrusive/list_hook.hpp>
 
+#include "common/http/io_deadline.h"
 #include "common/http/server.h"
 
 namespace llmesh::http::internal {
@@ -70,23 +69,22 @@ class Connection final : public ResponseWriter,
   asio::awaitable<void> SendReject(boost::beast::http::status status, std::string_view reason);
   asio::awaitable<void> LingeringClose();
   asio::awaitable<absl::Status> WriteRaw(std::string_view data);
+  // Writes `response` whole: its head (serialized into head_) and body in one gather write.
+  asio::awaitable<boost::system::error_code> WriteResponse(const Response& response);
   void BeginResponse(const Request& request);
   void OnRunEnded();
 
-  // The watchdog: deadline_ is moved freely; the timer only re-arms when it would fire late.
-  void SetDeadline(std::chrono::milliseconds timeout);
-  void ClearDeadline() { deadline_ = Clock::time_point::max(); }
-  void ArmWatchdog();
-  void OnWatchdog();
+  void SetDeadline(std::chrono::milliseconds timeout) { deadline_.Set(Clock::now() + timeout); }
+  void ClearDeadline() { deadline_.Clear(); }
   void OnTimeout();
 
   std::shared_ptr<ServerState> server_;
   WorkerState& worker_;
   const ServerLimits& limits_;
   asio::ip::tcp::socket socket_;
-  asio::steady_timer watchdog_;
-  Clock::time_point deadline_;
+  IoDeadline deadline_;
   boost::beast::flat_buffer buffer_;
+  std::string head_;  // serialized response heads, reused
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   asio::cancellation_signal cancel_;
   Phase phase_ = Phase::kIdle;

@@ -2,12 +2,17 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
+#include <tuple>
 #include <utility>
 
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/ssl/error.hpp>
@@ -15,11 +20,10 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/error.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "common/absl_view.h"
+#include "common/http/wire.h"
 
 namespace llmesh::upstream::internal {
 namespace {
@@ -35,23 +39,10 @@ constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 // ALPN protocol list in wire format: length-prefixed names.
 constexpr unsigned char kAlpnHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
 
-template <class Stream>
-asio::awaitable<beast::error_code> WriteOn(Stream& stream, const Request& request) {
-  auto [ec, bytes] = co_await http::async_write(stream, request, kAwait);
-  co_return ec;
-}
-
-template <class Stream>
-asio::awaitable<beast::error_code> ReadHeaderOn(Stream& stream, beast::flat_buffer& buffer, ResponseParser& parser) {
-  auto [ec, bytes] = co_await http::async_read_header(stream, buffer, parser, kAwait);
-  co_return ec;
-}
-
-template <class Stream>
-asio::awaitable<beast::error_code> ReadSomeOn(Stream& stream, beast::flat_buffer& buffer, ResponseParser& parser) {
-  auto [ec, bytes] = co_await http::async_read_some(stream, buffer, parser, kAwait);
-  co_return ec;
-}
+// Reads are at least this large so a response head and a small body arrive in one read, and at
+// most this large so one exchange cannot grow the buffer without bound between parse steps.
+constexpr size_t kMinRead = 16 << 10;
+constexpr size_t kMaxRead = 64 << 10;
 
 // Sets SNI, ALPN and the name the leaf certificate must carry. OpenSSL's own host check (rather
 // than a verify callback) leaves a precise reason, e.g. "hostname mismatch", in the verify result.
@@ -77,7 +68,12 @@ absl::Status ConfigureTls(SSL* ssl, const std::string& host) {
 }  // namespace
 
 Connection::Connection(asio::io_context& io, Endpoint endpoint, ssl::context* tls_context)
-    : endpoint_(std::move(endpoint)) {
+    : endpoint_(std::move(endpoint)),
+      deadline_(io.get_executor(), [this] {
+        timed_out_ = true;
+        beast::error_code ignored;
+        socket().close(ignored);
+      }) {
   if (tls_context != nullptr) {
     tls_.emplace(io, *tls_context);
   } else {
@@ -85,10 +81,21 @@ Connection::Connection(asio::io_context& io, Endpoint endpoint, ssl::context* tl
   }
 }
 
+// A deadline already passed still lets the operation start; the expiry, run next, closes the
+// socket under it.
+void Connection::StartDeadline(MonoTime deadline) { deadline_.Set(deadline); }
+
+beast::error_code Connection::EndDeadline(beast::error_code ec) {
+  deadline_.Clear();
+  if (timed_out_ && ec) return beast::error::timeout;
+  return ec;
+}
+
 asio::awaitable<absl::Status> Connection::Open(const tcp::resolver::results_type& addresses, MonoTime deadline) {
   const asio::cancellation_state cancellation = co_await asio::this_coro::cancellation_state;
-  tcp().expires_at(deadline);
-  auto [connect_ec, address] = co_await tcp().async_connect(addresses, kAwait);
+  StartDeadline(deadline);
+  auto [raw_connect_ec, address] = co_await asio::async_connect(socket(), addresses, kAwait);
+  const beast::error_code connect_ec = EndDeadline(raw_connect_ec);
   if (connect_ec == beast::error::timeout) {
     co_return absl::DeadlineExceededError(
         absl::StrCat("connect: deadline passed connecting to ", endpoint_.Authority()));
@@ -98,14 +105,15 @@ asio::awaitable<absl::Status> Connection::Open(const tcp::resolver::results_type
     co_return absl::UnavailableError(absl::StrCat("connect: ", endpoint_.Authority(), ": ", connect_ec.message()));
   }
   beast::error_code option_ec;
-  tcp().socket().set_option(tcp::no_delay(true), option_ec);
+  socket().set_option(tcp::no_delay(true), option_ec);
   if (!tls_) co_return absl::OkStatus();
 
   if (CancellationRequested(cancellation)) co_return absl::CancelledError("tls: cancelled");
   SSL* ssl = tls_->native_handle();
   if (absl::Status s = ConfigureTls(ssl, endpoint_.host); !s.ok()) co_return s;
-  tcp().expires_at(deadline);
-  auto [handshake_ec] = co_await tls_->async_handshake(ssl::stream_base::client, kAwait);
+  StartDeadline(deadline);
+  auto [raw_handshake_ec] = co_await tls_->async_handshake(ssl::stream_base::client, kAwait);
+  const beast::error_code handshake_ec = EndDeadline(raw_handshake_ec);
   if (!handshake_ec) co_return absl::OkStatus();
   if (handshake_ec == beast::error::timeout) {
     co_return absl::DeadlineExceededError(
@@ -122,32 +130,92 @@ asio::awaitable<absl::Status> Connection::Open(const tcp::resolver::results_type
 }
 
 asio::awaitable<beast::error_code> Connection::Write(const Request& request, MonoTime deadline) {
-  tcp().expires_at(deadline);
-  if (tls_) co_return co_await WriteOn(*tls_, request);
-  co_return co_await WriteOn(*plain_, request);
+  head_.clear();
+  llmesh::http::AppendRequestHead(request.base(), head_);
+  const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_), asio::buffer(request.body())};
+  StartDeadline(deadline);
+  beast::error_code ec;
+  if (tls_) {
+    std::tie(ec, std::ignore) = co_await asio::async_write(*tls_, buffers, kAwait);
+  } else {
+    ec = co_await llmesh::http::WriteAll(*plain_, buffers);
+  }
+  co_return EndDeadline(ec);
+}
+
+asio::awaitable<beast::error_code> Connection::ReadMore() {
+  const size_t room = std::clamp(buffer_.capacity() - buffer_.size(), kMinRead, kMaxRead);
+  beast::error_code ec;
+  size_t n = 0;
+  if (tls_) {
+    std::tie(ec, n) = co_await tls_->async_read_some(buffer_.prepare(room), kAwait);
+  } else {
+    std::tie(ec, n) = co_await plain_->async_read_some(buffer_.prepare(room), kAwait);
+  }
+  buffer_.commit(n);
+  co_return ec;
+}
+
+beast::error_code Connection::Parse(ResponseParser& parser, size_t& used) {
+  beast::error_code ec;
+  used = parser.put(buffer_.data(), ec);
+  buffer_.consume(used);
+  return ec;
+}
+
+beast::error_code Connection::OnEndOfFile(ResponseParser& parser) {
+  if (!parser.got_some()) return http::error::end_of_stream;
+  beast::error_code ec;
+  parser.put_eof(ec);
+  return ec;
 }
 
 asio::awaitable<beast::error_code> Connection::ReadHeader(ResponseParser& parser, MonoTime deadline) {
-  tcp().expires_at(deadline);
-  if (tls_) co_return co_await ReadHeaderOn(*tls_, buffer_, parser);
-  co_return co_await ReadHeaderOn(*plain_, buffer_, parser);
+  StartDeadline(deadline);
+  beast::error_code ec;
+  // Each round consumes buffered bytes or reads more; the parser's header limit and the deadline
+  // bound the rounds.
+  for (;;) {
+    if (buffer_.size() > 0) {
+      size_t used = 0;
+      ec = Parse(parser, used);
+      if (parser.is_header_done()) {
+        ec = {};
+        break;
+      }
+      if (!ec && used > 0) continue;
+      if (ec && ec != http::error::need_more) break;
+    }
+    ec = co_await ReadMore();
+    if (ec == asio::error::eof) ec = OnEndOfFile(parser);
+    if (ec || parser.is_header_done()) break;
+  }
+  co_return EndDeadline(ec);
 }
 
 asio::awaitable<beast::error_code> Connection::ReadBodyPiece(ResponseParser& parser, MonoTime deadline) {
   parser.get().body().piece = {};
-  tcp().expires_at(deadline);
+  StartDeadline(deadline);
   beast::error_code ec;
-  if (tls_) {
-    ec = co_await ReadSomeOn(*tls_, buffer_, parser);
-  } else {
-    ec = co_await ReadSomeOn(*plain_, buffer_, parser);
+  // As in ReadHeader: every round consumes bytes, reads more or ends.
+  for (;;) {
+    if (buffer_.size() > 0) {
+      size_t used = 0;
+      ec = Parse(parser, used);
+      if (ec == http::error::need_buffer) ec = {};  // a piece is ready, more bytes wait
+      if (!ec && (!parser.get().body().piece.empty() || parser.is_done())) break;
+      if (!ec && used > 0) continue;  // framing only (a chunk header)
+      if (ec && ec != http::error::need_more) break;
+    }
+    ec = co_await ReadMore();
+    if (ec == asio::error::eof) ec = OnEndOfFile(parser);
+    if (ec || parser.is_done()) break;
   }
-  if (ec == http::error::need_buffer) ec = {};
-  co_return ec;
+  co_return EndDeadline(ec);
 }
 
 bool Connection::PeerClosed() {
-  tcp::socket& socket = tcp().socket();
+  tcp::socket& socket = this->socket();
   if (!socket.is_open()) return true;
   char byte;
   const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -156,7 +224,11 @@ bool Connection::PeerClosed() {
   return !tls_;
 }
 
-void Connection::Close() { tcp().close(); }
+void Connection::Close() {
+  deadline_.Clear();
+  beast::error_code ignored;
+  socket().close(ignored);
+}
 
 bool IsPeerGone(const beast::error_code& ec) {
   return ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||

@@ -2,14 +2,17 @@
 //
 // Internal to the upstream layer: UpstreamPool opens, parks and hands out Connections; Exchange
 // runs one request/response on one. Owned by exactly one of them at a time and used only on the
-// pool's io_context thread. Deadlines are absolute steady times applied with
-// beast::tcp_stream::expires_at on the TCP layer, so they bound TLS operations too; when one
-// passes the socket is closed and the operation fails with beast::error::timeout.
+// pool's io_context thread. Deadlines are absolute steady times kept by an IoDeadline on the
+// TCP socket, so they bound TLS operations too; when one passes the socket is closed and the
+// operation fails with beast::error::timeout. Responses are parsed straight from the read
+// buffer and requests written without waiting when the kernel takes them, so an exchange whose
+// bytes are already there costs no trip through the event loop.
 #pragma once
 
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include <boost/asio/awaitable.hpp>
@@ -19,7 +22,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -29,6 +31,7 @@
 
 #include "absl/status/status.h"
 #include "common/clock.h"
+#include "common/http/io_deadline.h"
 #include "proxy/upstream/endpoint.h"
 
 namespace llmesh::upstream::internal {
@@ -71,7 +74,7 @@ struct ViewBody {
 
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
 using ResponseParser = boost::beast::http::response_parser<ViewBody>;
-using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
+using TlsStream = boost::beast::ssl_stream<boost::asio::ip::tcp::socket>;
 
 class Connection {
  public:
@@ -81,7 +84,7 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   const Endpoint& endpoint() const { return endpoint_; }
-  boost::beast::tcp_stream& tcp() { return tls_ ? tls_->next_layer() : *plain_; }
+  boost::asio::ip::tcp::socket& socket() { return tls_ ? tls_->next_layer() : *plain_; }
   boost::beast::flat_buffer& buffer() { return buffer_; }
 
   // True once the connection has served an exchange and come back from the idle list.
@@ -97,8 +100,9 @@ class Connection {
   boost::asio::awaitable<absl::Status> Open(const boost::asio::ip::tcp::resolver::results_type& addresses,
                                             MonoTime deadline);
 
-  // Serialises `request` onto the connection. The raw error code is returned so that the caller
-  // can tell a stale pooled connection (IsPeerGone) from other failures.
+  // Serialises `request` onto the connection; its framing fields (Content-Length) must be set.
+  // The raw error code is returned so that the caller can tell a stale pooled connection
+  // (IsPeerGone) from other failures.
   boost::asio::awaitable<boost::beast::error_code> Write(const Request& request, MonoTime deadline);
   // Reads until the parser has the whole response head.
   boost::asio::awaitable<boost::beast::error_code> ReadHeader(ResponseParser& parser, MonoTime deadline);
@@ -114,10 +118,24 @@ class Connection {
   void Close();
 
  private:
+  // Reads what the socket has into buffer_ (waiting for at least one byte).
+  boost::asio::awaitable<boost::beast::error_code> ReadMore();
+  // One parser step over the buffered bytes; consumes what the parser `used`.
+  boost::beast::error_code Parse(ResponseParser& parser, size_t& used);
+  // Maps an end of file to what Beast's reads report: the end of an EOF-delimited body, a
+  // partial message, or end_of_stream when nothing of a response had arrived.
+  static boost::beast::error_code OnEndOfFile(ResponseParser& parser);
+  void StartDeadline(MonoTime deadline);
+  // Ends the deadline of an operation; a timeout that fired during it becomes its error.
+  boost::beast::error_code EndDeadline(boost::beast::error_code ec);
+
   Endpoint endpoint_;
-  std::optional<boost::beast::tcp_stream> plain_;
+  std::optional<boost::asio::ip::tcp::socket> plain_;
   std::optional<TlsStream> tls_;
+  llmesh::http::IoDeadline deadline_;
+  bool timed_out_ = false;
   boost::beast::flat_buffer buffer_;
+  std::string head_;  // serialized request heads, reused
   bool reused_ = false;
   MonoTime idle_since_{};
 };
