@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make bench`: side-by-side on loopback — the fake provider direct, nginx proxy_pass (the
 # pure-proxy floor) and llmesh-proxy, each with the same worker count. Measures latency at one
-# connection in flight, throughput at 32 connections, and llmesh's RSS idle and under load.
+# connection in flight (legs alternated over several rounds; the median round is reported, so a
+# burst of machine noise lands in one round instead of one leg), throughput at 32 connections,
+# and llmesh's RSS idle and under load.
 # Prints a table and writes JSON to bench/results/. Timings are never asserted.
 #   bench/run.sh [BUILD_DIR] [--smoke]     (--smoke: one short pass, for `make test`)
 set -euo pipefail
@@ -10,7 +12,9 @@ build="${1:-$here/build}"
 bin="$build/bin"
 seconds=${LLMESH_BENCH_SECONDS:-10}
 workers=${LLMESH_BENCH_WORKERS:-1}
-[[ "${2:-}" == "--smoke" ]] && seconds=1
+rounds=${LLMESH_BENCH_ROUNDS:-5}
+[[ "${2:-}" == "--smoke" ]] && seconds=1 && rounds=1
+round_seconds=$(( seconds / rounds > 0 ? seconds / rounds : 1 ))
 source "$here/scripts/lib/processes.sh"
 
 work=$(mktemp -d)
@@ -74,8 +78,8 @@ NGINX
 done
 [[ -n $nginx_port ]] || { echo "bench: could not start nginx" >&2; exit 1; }
 
-run_wrk() {  # run_wrk PORT CONNECTIONS THREADS
-  wrk -t"$3" -c"$2" -d"${seconds}s" -s "$here/bench/wrk_report.lua" "http://127.0.0.1:$1/v1/chat/completions" |
+run_wrk() {  # run_wrk PORT CONNECTIONS THREADS [SECONDS]
+  wrk -t"$3" -c"$2" -d"${4:-$seconds}s" -s "$here/bench/wrk_report.lua" "http://127.0.0.1:$1/v1/chat/completions" |
     grep '^{'
 }
 
@@ -83,9 +87,17 @@ rss_idle=$(llmesh_rss_kib "$llmesh_pid")
 declare -A one thirty_two
 for leg in direct nginx llmesh; do
   case $leg in direct) port=$fake_port ;; nginx) port=$nginx_port ;; llmesh) port=$llmesh_port ;; esac
-  run_wrk "$port" 1 1 >/dev/null  # warm-up: connections, pools, caches
-  one[$leg]=$(run_wrk "$port" 1 1)
+  run_wrk "$port" 1 1 1 >/dev/null  # warm-up: connections, pools, caches
+  one[$leg]="["
 done
+for round in $(seq "$rounds"); do
+  for leg in direct nginx llmesh; do
+    case $leg in direct) port=$fake_port ;; nginx) port=$nginx_port ;; llmesh) port=$llmesh_port ;; esac
+    [[ $round -gt 1 ]] && one[$leg]+=","
+    one[$leg]+=$(run_wrk "$port" 1 1 "$round_seconds")
+  done
+done
+for leg in direct nginx llmesh; do one[$leg]+="]"; done
 for leg in direct nginx llmesh; do
   case $leg in direct) port=$fake_port ;; nginx) port=$nginx_port ;; llmesh) port=$llmesh_port ;; esac
   sampler=""
@@ -106,28 +118,45 @@ node - "$out" "$rss_idle" "$rss_load" "$workers" "$seconds" \
   "${one[direct]}" "${one[nginx]}" "${one[llmesh]}" \
   "${thirty_two[direct]}" "${thirty_two[nginx]}" "${thirty_two[llmesh]}" <<'NODE'
 const [out, rssIdle, rssLoad, workers, seconds, ...legs] = process.argv.slice(2);
-const [d1, n1, l1, d32, n32, l32] = legs.map((s) => JSON.parse(s));
-const added = (leg, q) => leg[q] - d1[q];
+const [d1Rounds, n1Rounds, l1Rounds, d32, n32, l32] = legs.map((s) => JSON.parse(s));
+// One figure per quantity: the median over the rounds (each round ran every leg once).
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const medianLeg = (rounds) => Object.fromEntries(
+  Object.keys(rounds[0]).map((k) => [k, median(rounds.map((r) => r[k]))]));
+const [d1, n1, l1] = [d1Rounds, n1Rounds, l1Rounds].map(medianLeg);
+const addedRounds = (rounds, q) => rounds.map((r, i) => r[q] - d1Rounds[i][q]);
+const addedFigure = (rounds, q) => median(addedRounds(rounds, q));
 const result = {
-  workers: Number(workers), seconds: Number(seconds), body_bytes: 1024,
+  workers: Number(workers), seconds: Number(seconds), rounds: d1Rounds.length, body_bytes: 1024,
   one_in_flight: { direct: d1, nginx: n1, llmesh: l1,
-    added_us: { nginx: { p50: added(n1, 'p50_us'), p99: added(n1, 'p99_us') },
-                llmesh: { p50: added(l1, 'p50_us'), p99: added(l1, 'p99_us') } } },
+    added_us: { nginx: { p50: addedFigure(n1Rounds, 'p50_us'), p99: addedFigure(n1Rounds, 'p99_us') },
+                llmesh: { p50: addedFigure(l1Rounds, 'p50_us'), p99: addedFigure(l1Rounds, 'p99_us') } },
+    added_us_per_round: { nginx: { p50: addedRounds(n1Rounds, 'p50_us'), p99: addedRounds(n1Rounds, 'p99_us') },
+                          llmesh: { p50: addedRounds(l1Rounds, 'p50_us'), p99: addedRounds(l1Rounds, 'p99_us') } },
+    rounds: { direct: d1Rounds, nginx: n1Rounds, llmesh: l1Rounds } },
   thirty_two_connections: { direct: d32, nginx: n32, llmesh: l32 },
   llmesh_rss_kib: { idle: Number(rssIdle), under_load: Number(rssLoad) },
 };
 require('fs').writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
 const f = (x) => String(Math.round(x)).padStart(9);
-console.log(`llmesh bench (${workers} worker(s) each, ${seconds}s per leg, 1 KB body, HTTP/1.1)`);
+console.log(`llmesh bench (${workers} worker(s) each, ${seconds}s per leg, 1 in flight over ` +
+  `${d1Rounds.length} alternating round(s), 1 KB body, HTTP/1.1)`);
 console.log('                       p50 us    p99 us  added p50  added p99    rps@32   p99@32 us');
-for (const [name, one, many] of [['direct (fake)', d1, d32], ['nginx proxy_pass', n1, n32], ['llmesh-proxy', l1, l32]]) {
-  console.log(`${name.padEnd(20)} ${f(one.p50_us)} ${f(one.p99_us)} ${f(one.p50_us - d1.p50_us)}  ` +
-    `${f(one.p99_us - d1.p99_us)} ${f(many.rps)} ${f(many.p99_us)}`);
+for (const [name, one, many, rounds] of [['direct (fake)', d1, d32, d1Rounds], ['nginx proxy_pass', n1, n32, n1Rounds],
+                                         ['llmesh-proxy', l1, l32, l1Rounds]]) {
+  const added = rounds === d1Rounds ? { p50: 0, p99: 0 } : result.one_in_flight.added_us[name.startsWith('nginx') ? 'nginx' : 'llmesh'];
+  console.log(`${name.padEnd(20)} ${f(one.p50_us)} ${f(one.p99_us)} ${f(added.p50)}  ` +
+    `${f(added.p99)} ${f(many.rps)} ${f(many.p99_us)}`);
 }
 const ratio = (a, b) => (b > 0 ? (a / b).toFixed(2) : 'n/a');
-console.log(`llmesh/nginx: added p50 ${ratio(added(l1, 'p50_us'), added(n1, 'p50_us'))}x, ` +
-  `added p99 ${ratio(added(l1, 'p99_us'), added(n1, 'p99_us'))}x, rps@32 ${ratio(l32.rps, n32.rps)}x`);
+const a = result.one_in_flight.added_us;
+console.log(`added p50 per round: nginx ${result.one_in_flight.added_us_per_round.nginx.p50.join(' ')}; ` +
+  `llmesh ${result.one_in_flight.added_us_per_round.llmesh.p50.join(' ')}`);
+console.log(`llmesh/nginx: added p50 ${ratio(a.llmesh.p50, a.nginx.p50)}x, ` +
+  `added p99 ${ratio(a.llmesh.p99, a.nginx.p99)}x, rps@32 ${ratio(l32.rps, n32.rps)}x`);
 console.log(`llmesh RSS: idle ${(rssIdle / 1024).toFixed(1)} MiB, under load ${(rssLoad / 1024).toFixed(1)} MiB`);
-console.log(`errors: ${[d1, n1, l1, d32, n32, l32].map((x) => x.errors).join(' ')}`);
+const roundErrors = (rounds) => rounds.reduce((sum, r) => sum + r.errors, 0);
+console.log(`errors: ${[roundErrors(d1Rounds), roundErrors(n1Rounds), roundErrors(l1Rounds), d32.errors, n32.errors,
+  l32.errors].join(' ')}`);
 console.log(`results: ${out}`);
 NODE

@@ -1,7 +1,6 @@
 #include "common/http/connection.h"
 
 #include <array>
-#include <cstdio>
 #include <exception>
 #include <utility>
 
@@ -306,10 +305,10 @@ asio::awaitable<absl::Status> Connection::Write(std::string_view data) {
   if (!streaming_ || complete_) co_return absl::FailedPreconditionError("no open stream");
   if (data.empty()) co_return absl::OkStatus();
   if (!chunked_) co_return co_await WriteRaw(data);
-  char size_line[24];
-  int size_length = std::snprintf(size_line, sizeof(size_line), "%zx\r\n", data.size());
+  std::array<char, kChunkSizeLineBytes> size_line;
+  const size_t size_length = FormatChunkSize(data.size(), size_line);
   const std::array<asio::const_buffer, 3> chunk = {
-      asio::buffer(size_line, static_cast<size_t>(size_length)), asio::buffer(data),
+      asio::buffer(size_line.data(), size_length), asio::buffer(data),
       asio::buffer("\r\n", 2)};
   error_code ec;
   {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstdio>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/error.hpp>
@@ -48,13 +47,29 @@ void AppendRequestHead(const bhttp::request_header<>& head, std::string& out) {
 
 void AppendResponseHead(const bhttp::response_header<>& head, std::string& out) {
   AppendVersion(head.version(), out);
-  char status[8];
-  const int length = std::snprintf(status, sizeof(status), " %03u ", head.result_int() % 1000);
-  out.append(status, static_cast<size_t>(length));
+  const unsigned code = head.result_int() % 1000;
+  const char status[] = {' ', static_cast<char>('0' + code / 100), static_cast<char>('0' + code / 10 % 10),
+                         static_cast<char>('0' + code % 10), ' '};
+  out.append(status, sizeof(status));
   const auto reason = head.reason();
   out.append(reason.data(), reason.size());
   out.append("\r\n");
   AppendFields(head, out);
+}
+
+size_t FormatChunkSize(size_t size, std::span<char, kChunkSizeLineBytes> line) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  char digits[sizeof(size_t) * 2];
+  size_t count = 0;
+  do {
+    digits[count++] = kHex[size & 0xf];
+    size >>= 4;
+  } while (size != 0);
+  size_t length = 0;
+  while (count > 0) line[length++] = digits[--count];
+  line[length++] = '\r';
+  line[length++] = '\n';
+  return length;
 }
 
 asio::awaitable<error_code> WriteAll(asio::ip::tcp::socket& socket, std::span<const asio::const_buffer> buffers) {

@@ -24,6 +24,11 @@ void AppendRequestHead(const boost::beast::http::request_header<>& head, std::st
 // blank line.
 void AppendResponseHead(const boost::beast::http::response_header<>& head, std::string& out);
 
+// Longest chunk-size line of the chunked transfer coding: hex digits of a size_t and CRLF.
+inline constexpr size_t kChunkSizeLineBytes = sizeof(size_t) * 2 + 2;
+// Writes the chunk-size line announcing `size` bytes ("1a2b\r\n"); returns its length.
+size_t FormatChunkSize(size_t size, std::span<char, kChunkSizeLineBytes> line);
+
 // The most buffers one WriteAll takes.
 inline constexpr size_t kMaxWriteBuffers = 4;
 

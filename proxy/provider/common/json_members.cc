@@ -1,6 +1,7 @@
 #include "proxy/provider/common/json_members.h"
 
 #include <cstddef>
+#include <cstring>
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -17,14 +18,19 @@ size_t SkipSpace(std::string_view text, size_t i) {
   return i;
 }
 
-// `i` is at an opening quote; returns the index after the closing quote.
+// `i` is at an opening quote; returns the index after the closing quote. Prompts make most of
+// a body's bytes, so the scan jumps from quote to quote (memchr) and looks back for escapes.
 size_t SkipString(std::string_view text, size_t i) {
-  for (++i; i < text.size(); ++i) {
-    if (text[i] == '\\') {
-      ++i;
-    } else if (text[i] == '"') {
-      return i + 1;
-    }
+  const char* data = text.data();
+  const size_t open = i;
+  for (size_t from = i + 1; from < text.size();) {
+    const void* found = std::memchr(data + from, '"', text.size() - from);
+    if (found == nullptr) return kNpos;
+    const size_t quote = static_cast<size_t>(static_cast<const char*>(found) - data);
+    size_t backslashes = 0;
+    while (quote - backslashes > open + 1 && data[quote - 1 - backslashes] == '\\') ++backslashes;
+    if (backslashes % 2 == 0) return quote + 1;
+    from = quote + 1;
   }
   return kNpos;
 }

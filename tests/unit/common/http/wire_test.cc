@@ -54,6 +54,15 @@ TEST(WireTest, ResponseHeadUsesTheStandardReasonUnlessOneIsSet) {
   EXPECT_EQ(out, "HTTP/1.0 299 Custom\r\nretry-after: 2\r\n\r\n");
 }
 
+TEST(WireTest, ChunkSizeLinesAreLowerCaseHexWithoutLeadingZeros) {
+  std::array<char, kChunkSizeLineBytes> line;
+  auto format = [&](size_t size) { return std::string(line.data(), FormatChunkSize(size, line)); };
+  EXPECT_EQ(format(0), "0\r\n");
+  EXPECT_EQ(format(10), "a\r\n");
+  EXPECT_EQ(format(0x1a2b), "1a2b\r\n");
+  EXPECT_EQ(format(~size_t{0}), "ffffffffffffffff\r\n");
+}
+
 // More than the socket buffers hold, so part of the write has to wait for the reader.
 TEST(WireTest, WriteAllDeliversEveryByteInOrderWhenTheKernelTakesOnlyPart) {
   asio::io_context io;
