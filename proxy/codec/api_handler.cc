@@ -51,7 +51,9 @@ class OpenAiSink final : public failover::ResponseSink {
       : writer_(writer), request_(request), request_id_(request_id) {}
 
   asio::awaitable<absl::Status> SendBody(const failover::AnswerInfo& answer, int status,
-                                         std::string body) override {
+                                         provider::DecodedResponse decoded) override {
+    if (decoded.body.empty()) co_return absl::UnimplementedError("translated answers are not rendered yet");
+    std::string body = std::move(decoded.body);
     http::Response response{static_cast<beast_http::status>(status), request_.version()};
     response.set(beast_http::field::content_type, "application/json");
     SetAnswerHeaders(response.base(), answer, request_id_);
@@ -71,8 +73,11 @@ class OpenAiSink final : public failover::ResponseSink {
     co_return co_await writer_.StartStream(std::move(head));
   }
 
-  asio::awaitable<absl::Status> WriteStream(std::string_view bytes) override {
-    co_return co_await writer_.Write(bytes);
+  asio::awaitable<absl::Status> WriteStream(provider::StreamDecoder::Progress& progress) override {
+    progress.events.clear();
+    absl::Status written = co_await writer_.Write(progress.wire);
+    progress.wire.clear();
+    co_return written;
   }
 
   asio::awaitable<absl::Status> FinishStream() override { co_return co_await writer_.Finish(); }

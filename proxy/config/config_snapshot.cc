@@ -199,7 +199,7 @@ absl::StatusOr<std::shared_ptr<const ConfigSnapshot>> ConfigSnapshot::Compile(
     spec->api_key = *std::move(key);
     for (const v1::Model& m : p.models()) {
       spec->models.push_back(ModelSpec{m.name(), m.context_window(), m.input_usd_per_mtok(),
-                                       m.output_usd_per_mtok()});
+                                       m.output_usd_per_mtok(), m.max_output_tokens()});
     }
     spec->retry_budget_exhausted = &shared.metrics().retry_budget_exhausted.Get({p.name()});
     spec->outlier = OutlierFrom(p);

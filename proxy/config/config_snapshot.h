@@ -33,6 +33,7 @@ struct ModelSpec {
   uint64_t context_window = 0;
   double input_usd_per_mtok = 0;
   double output_usd_per_mtok = 0;
+  uint64_t max_output_tokens = 0;
 
   double CostUsd(const provider::Usage& usage) const {
     return (static_cast<double>(usage.prompt_tokens) * input_usd_per_mtok +

@@ -43,13 +43,15 @@ struct AnswerInfo {
 class ResponseSink {
  public:
   virtual ~ResponseSink() = default;
-  // A complete non-streamed answer: `body` is already in the client's format.
+  // A complete non-streamed answer: `decoded.body` already in the client's format, or the
+  // canonical `decoded.chat` / `decoded.embeddings` for the sink to render.
   virtual boost::asio::awaitable<absl::Status> SendBody(const AnswerInfo& answer, int status,
-                                                        std::string body) = 0;
+                                                        provider::DecodedResponse decoded) = 0;
   // The commit point of a stream: sends the response head.
   virtual boost::asio::awaitable<absl::Status> StartStream(const AnswerInfo& answer) = 0;
-  // Forwards client-format stream bytes at once. UNAVAILABLE when the client went away.
-  virtual boost::asio::awaitable<absl::Status> WriteStream(std::string_view bytes) = 0;
+  // Forwards what the decoder produced at once — `progress.wire` as it is, or `progress.events`
+  // rendered in the client's format — and clears both. UNAVAILABLE when the client went away.
+  virtual boost::asio::awaitable<absl::Status> WriteStream(provider::StreamDecoder::Progress& progress) = 0;
   // Ends a committed stream cleanly.
   virtual boost::asio::awaitable<absl::Status> FinishStream() = 0;
   // Ends a committed stream with an error event in the client's format (never a clean end).

@@ -177,7 +177,8 @@ asio::awaitable<ExecutionResult> FailoverExecutor::Execute(const config::RouteSp
 
 asio::awaitable<std::unique_ptr<upstream::Exchange>> FailoverExecutor::Open(Attempt& attempt) {
   const config::ProviderSpec& provider = *attempt.target.provider;
-  const provider::TargetCall call{provider.base_path, attempt.target.model->name, provider.api_key};
+  const provider::TargetCall call{provider.base_path, attempt.target.model->name, provider.api_key,
+                                  attempt.target.model->max_output_tokens};
   absl::StatusOr<provider::EncodedRequest> encoded = provider.adapter->Encode(attempt.request, call);
   if (!encoded.ok()) {
     attempt.failure = UpstreamFailure{FailureKind::kInvalidRequest, 0, "invalid_request_error", "",
@@ -235,7 +236,7 @@ asio::awaitable<void> FailoverExecutor::RunNonStream(Attempt& attempt) {
   exchange.reset();  // the connection goes back to the pool before the client write
   attempt.usage = decoded.usage;
   attempt.committed = true;
-  if (absl::Status s = co_await attempt.sink.SendBody(attempt.answer, status, std::move(decoded.body)); !s.ok()) {
+  if (absl::Status s = co_await attempt.sink.SendBody(attempt.answer, status, std::move(decoded)); !s.ok()) {
     attempt.client_gone = true;
     co_return;
   }
@@ -280,8 +281,10 @@ asio::awaitable<void> FailoverExecutor::RunStream(Attempt& attempt) {
       break;
     }
     if (bytes->empty()) {
-      failure = decoder->Finish();
-      if (!failure && !attempt.committed && !progress.wire.empty()) progress.content = true;
+      failure = decoder->Finish(progress);
+      if (!failure && !attempt.committed && (!progress.wire.empty() || !progress.events.empty())) {
+        progress.content = true;
+      }
       if (!failure) progress.done = true;
     } else {
       decoder->Feed(*bytes, progress);
@@ -295,9 +298,8 @@ asio::awaitable<void> FailoverExecutor::RunStream(Attempt& attempt) {
       }
       attempt.committed = true;
     }
-    if (attempt.committed && !progress.wire.empty()) {
-      absl::Status written = co_await attempt.sink.WriteStream(progress.wire);
-      progress.wire.clear();
+    if (attempt.committed && (!progress.wire.empty() || !progress.events.empty())) {
+      absl::Status written = co_await attempt.sink.WriteStream(progress);
       if (!written.ok()) {
         attempt.client_gone = true;
         co_return;

@@ -48,8 +48,10 @@ struct UpstreamFailure {
 
 // Token usage of one completed attempt.
 struct Usage {
-  uint64_t prompt_tokens = 0;
-  uint64_t completion_tokens = 0;
+  uint64_t prompt_tokens = 0;      // every input token, cached ones included
+  uint64_t completion_tokens = 0;  // every output token, reasoning included
+  uint64_t cached_tokens = 0;      // of prompt_tokens, read from the provider's prompt cache
+  uint64_t reasoning_tokens = 0;   // of completion_tokens, spent thinking
 };
 
 }  // namespace llmesh::provider

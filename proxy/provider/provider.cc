@@ -40,11 +40,14 @@ absl::StatusOr<ClientRequest> ParseClientRequest(Operation operation, std::strin
   }
   // Constructed (not assigned) from the parsed object so that the tree keeps its arena.
   ClientRequest request{.operation = operation,
+                        .format = ApiFormat::kOpenAi,
                         .body = std::move(parsed.get_object()),
                         .raw = std::string(body),
                         .model = {},
                         .stream = false,
-                        .include_usage = false};
+                        .include_usage = false,
+                        .chat = std::nullopt,
+                        .embeddings = std::nullopt};
   const boost::json::object& object = request.body;
 
   const boost::json::value* model = object.if_contains("model");

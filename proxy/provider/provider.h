@@ -1,14 +1,21 @@
 // The provider layer's interface: pure translation between the client's request and one
 // provider's wire format, with no I/O.
 //
-// Request path: FailoverExecutor (above) parses the client body once into a ClientRequest,
-// then for each attempt asks the target's ProviderAdapter to Encode it, hands the
-// EncodedRequest to the UpstreamPool (below), and feeds the answer back through Decode,
-// DecodeError or a StreamDecoder. Adapters turn every provider failure into a typed
-// UpstreamFailure (failure.h) and return client-format (OpenAI) bytes on success.
+// Request path: the client's codec (proxy/codec, above) parses the client body once into a
+// ClientRequest; the FailoverExecutor then asks each attempt's ProviderAdapter to Encode it,
+// hands the EncodedRequest to the UpstreamPool (below), and feeds the answer back through
+// Decode, DecodeError or a StreamDecoder. Adapters turn every provider failure into a typed
+// UpstreamFailure (failure.h).
 //
-// Layout: one folder per provider kind (openai/ now; anthropic/, gemini/ later) built from
-// shared helpers in common/ (SSE framing, JSON readers, error mapping, rate-limit hints);
+// Formats: when the client speaks the adapter's own format (ClientRequest::format equals
+// ProviderAdapter::format() and the raw body is there), the adapter passes bytes through: it
+// rewrites only what it must in the request and returns the provider's answer bytes as the
+// client's (DecodedResponse::body, Progress::wire). Otherwise it encodes the canonical request
+// (canonical.h) and returns the answer in canonical form (DecodedResponse::chat,
+// Progress::events) for the client's codec to render.
+//
+// Layout: one folder per provider format (openai/, anthropic/, gemini/) built from shared
+// helpers in common/ (SSE framing, JSON readers, error mapping, rate-limit hints);
 // adapter_registry.h maps a config Provider::Kind to its adapter.
 //
 // Threading: adapters are stateless singletons shared by all workers; their const methods are
@@ -22,6 +29,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/verb.hpp>
@@ -30,6 +38,7 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "proxy/provider/canonical.h"
 #include "proxy/provider/failure.h"
 
 namespace llmesh::provider {
@@ -39,6 +48,8 @@ enum class Operation : uint8_t { kChatCompletions, kEmbeddings };
 // A client request parsed once; reused for every attempt; never mutated after parsing.
 struct ClientRequest {
   Operation operation = Operation::kChatCompletions;
+  // The API the client spoke; an adapter of the same format passes the client's bytes through.
+  ApiFormat format = ApiFormat::kOpenAi;
   boost::json::object body;    // the client's JSON
   // The client's body exactly as received ("" for a request built in code). Passthrough
   // adapters copy from it so the provider gets the client's bytes, not a re-serialisation.
@@ -46,6 +57,11 @@ struct ClientRequest {
   std::string model;           // the alias the client asked for
   bool stream = false;         // `stream: true` (always false for embeddings)
   bool include_usage = false;  // stream_options.include_usage (only with stream)
+  // The request in canonical form. The client's codec fills the one matching `operation` when
+  // some target of the route speaks another format than the client; adapters that do not pass
+  // through require it (FAILED_PRECONDITION from Encode when it is missing).
+  std::optional<ChatRequest> chat;
+  std::optional<EmbeddingsRequest> embeddings;
 };
 
 // Status payload key under which ParseClientRequest names the offending parameter.
@@ -71,6 +87,9 @@ struct TargetCall {
   std::string_view base_path;  // path part of the provider's base_url, e.g. "/v1" ("" or "/" ok)
   std::string_view model;      // the provider's model name
   std::string_view api_key;    // may be empty: then no credential header is sent
+  // The model's configured output cap (Model.max_output_tokens); 0 when not configured. APIs
+  // that require a cap (Anthropic's max_tokens) use it when the request has none.
+  uint64_t max_output_tokens = 0;
 };
 
 struct EncodedRequest {
@@ -82,10 +101,13 @@ struct EncodedRequest {
   absl::InlinedVector<std::pair<std::string_view, std::string>, 4> headers;
 };
 
-// Result of decoding a complete (non-stream) upstream response.
+// Result of decoding a complete (non-stream) upstream response. Exactly one of `failure`,
+// `body`, `chat`, `embeddings` carries the outcome.
 struct DecodedResponse {
   std::optional<UpstreamFailure> failure;  // set: nothing may be sent to the client
-  std::string body;                        // client-format (OpenAI) JSON
+  std::string body;                        // passthrough: the answer in the client's format
+  std::optional<ChatResponse> chat;        // translated chat answer
+  std::optional<EmbeddingsResponse> embeddings;  // translated embeddings answer
   Usage usage;
 };
 
@@ -95,9 +117,12 @@ class StreamDecoder {
   virtual ~StreamDecoder() = default;
 
   struct Progress {
-    // Client-format bytes decoded so far and not yet taken by the caller (the caller clears
-    // it). Always whole SSE events.
+    // Passthrough: client-format bytes decoded so far and not yet taken by the caller (the
+    // caller clears it). Always whole SSE events.
     std::string wire;
+    // Translated: canonical events decoded so far and not yet taken by the caller (the caller
+    // clears it), in stream order (see StreamEvent).
+    std::vector<StreamEvent> events;
     // Set once any content event has been decoded into `wire` (role-only, empty-content,
     // empty-choices and keep-alive events are not content; text, refusal, reasoning,
     // tool_calls deltas and a finish_reason are). Never reset by the decoder.
@@ -113,8 +138,9 @@ class StreamDecoder {
   virtual void Feed(std::string_view bytes, Progress& progress) = 0;
 
   // The upstream body ended. Returns kReset if the terminator was never seen, the failure
-  // already reported through Feed if there was one, else nullopt.
-  virtual std::optional<UpstreamFailure> Finish() = 0;
+  // already reported through Feed if there was one, else nullopt. APIs whose stream ends with
+  // the connection (Gemini) append their last events (finish, usage) to `progress` here.
+  virtual std::optional<UpstreamFailure> Finish(Progress& progress) = 0;
 
   // Token usage seen so far (the final usage chunk, when it arrived).
   virtual Usage usage() const = 0;
@@ -125,13 +151,21 @@ class ProviderAdapter {
  public:
   virtual ~ProviderAdapter() = default;
 
+  // The wire format this adapter speaks.
+  virtual ApiFormat format() const = 0;
+
+  // True when `request` can go through this adapter as bytes (same format, raw body kept).
+  bool PassesThrough(const ClientRequest& request) const {
+    return request.format == format() && !request.raw.empty();
+  }
+
   // Builds the upstream request for one attempt. FAILED_PRECONDITION when this provider
   // cannot express the request.
   virtual absl::StatusOr<EncodedRequest> Encode(const ClientRequest& request,
                                                 const TargetCall& call) const = 0;
 
   // For a 2xx status only: decodes the complete body. A malformed body or a 2xx carrying an
-  // error yields `failure`; otherwise `body` is what the client receives.
+  // error yields `failure`; otherwise `body` (passthrough) or `chat` / `embeddings`.
   virtual DecodedResponse Decode(const ClientRequest& request, int status,
                                  std::string_view body) const = 0;
 

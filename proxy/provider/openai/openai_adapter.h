@@ -30,6 +30,7 @@ namespace llmesh::provider {
 
 class OpenAiAdapter final : public ProviderAdapter {
  public:
+  ApiFormat format() const override { return ApiFormat::kOpenAi; }
   absl::StatusOr<EncodedRequest> Encode(const ClientRequest& request,
                                         const TargetCall& call) const override;
   DecodedResponse Decode(const ClientRequest& request, int status,

@@ -75,7 +75,7 @@ void OpenAiStreamDecoder::Feed(std::string_view bytes, Progress& progress) {
   if (content_) progress.content = true;
 }
 
-std::optional<UpstreamFailure> OpenAiStreamDecoder::Finish() {
+std::optional<UpstreamFailure> OpenAiStreamDecoder::Finish(Progress& /*progress*/) {
   if (failure_) return failure_;
   if (done_) return std::nullopt;
   if (body_ == Body::kJson) {

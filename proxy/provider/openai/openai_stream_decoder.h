@@ -51,7 +51,7 @@ class OpenAiStreamDecoder final : public StreamDecoder {
   explicit OpenAiStreamDecoder(bool forward_usage) : forward_usage_(forward_usage) {}
 
   void Feed(std::string_view bytes, Progress& progress) override;
-  std::optional<UpstreamFailure> Finish() override;
+  std::optional<UpstreamFailure> Finish(Progress& progress) override;
   Usage usage() const override { return usage_; }
 
  private:

@@ -32,7 +32,7 @@ Outcome Decode(const std::vector<std::string_view>& pieces, bool forward_usage) 
   outcome.content = progress.content;
   outcome.done = progress.done;
   outcome.failure = progress.failure;
-  outcome.finish = decoder.Finish();
+  outcome.finish = decoder.Finish(progress);
   outcome.usage = decoder.usage();
   return outcome;
 }
@@ -248,7 +248,7 @@ TEST(OpenAiStreamDecoderTest, ClassifiesAGeminiCompatArrayErrorBody) {
   EXPECT_EQ(progress.failure->kind, FailureKind::kRateLimited);
   EXPECT_EQ(progress.failure->http_status, 429);
   EXPECT_TRUE(progress.wire.empty());
-  ASSERT_TRUE(decoder.Finish().has_value());
+  ASSERT_TRUE(decoder.Finish(progress).has_value());
 }
 
 TEST(OpenAiStreamDecoderTest, ReportsANonStreamJsonAnswerAsMalformedAtTheEnd) {
@@ -269,7 +269,7 @@ TEST(OpenAiStreamDecoderTest, IgnoresBytesAfterDone) {
   decoder.Feed("data: {not json}\n\n", progress);
   EXPECT_TRUE(progress.wire.empty());
   EXPECT_FALSE(progress.failure.has_value());
-  EXPECT_FALSE(decoder.Finish().has_value());
+  EXPECT_FALSE(decoder.Finish(progress).has_value());
 }
 
 TEST(OpenAiStreamDecoderTest, FinishRepeatsTheFailureFeedReported) {
@@ -277,7 +277,7 @@ TEST(OpenAiStreamDecoderTest, FinishRepeatsTheFailureFeedReported) {
   StreamDecoder::Progress progress;
   decoder.Feed("data: nope\n\n", progress);
   ASSERT_TRUE(progress.failure.has_value());
-  const std::optional<UpstreamFailure> finish = decoder.Finish();
+  const std::optional<UpstreamFailure> finish = decoder.Finish(progress);
   ASSERT_TRUE(finish.has_value());
   EXPECT_EQ(finish->kind, FailureKind::kMalformed);
   EXPECT_EQ(finish->message, progress.failure->message);

@@ -84,7 +84,7 @@ void FeedAndCheck(std::string_view body, std::mt19937_64& rng) {
     progress.wire.clear();
     if (progress.failure || progress.done) ended = true;
   }
-  const std::optional<UpstreamFailure> finish = decoder.Finish();
+  const std::optional<UpstreamFailure> finish = decoder.Finish(progress);
   ASSERT_EQ(finish.has_value(), !progress.done) << "Finish must fail exactly when [DONE] never came";
   ASSERT_FALSE(progress.done && progress.failure.has_value());
 }
