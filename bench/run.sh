@@ -3,8 +3,9 @@
 # pure-proxy floor) and llmesh-proxy, each with the same worker count. Measures latency at one
 # connection in flight (legs alternated over several rounds; the median round is reported, so a
 # burst of machine noise lands in one round instead of one leg), throughput at 32 connections,
-# and llmesh's RSS idle and under load.
-# Prints a table and writes JSON to bench/results/. Timings are never asserted.
+# and llmesh's RSS idle and under load. Then the provider layer's CPU per request with and
+# without translation (translation_bench, Google Benchmark).
+# Prints tables and writes JSON to bench/results/. Timings are never asserted.
 #   bench/run.sh [BUILD_DIR] [--smoke]     (--smoke: one short pass, for `make test`)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -159,4 +160,26 @@ const roundErrors = (rounds) => rounds.reduce((sum, r) => sum + r.errors, 0);
 console.log(`errors: ${[roundErrors(d1Rounds), roundErrors(n1Rounds), roundErrors(l1Rounds), d32.errors, n32.errors,
   l32.errors].join(' ')}`);
 console.log(`results: ${out}`);
+NODE
+
+# Translation: CPU per request of an OpenAI client answered by an Anthropic provider versus
+# passthrough, on one core, no I/O.
+translation_json="$here/bench/results/translation-$(date -u +%Y%m%dT%H%M%SZ).json"
+min_time=0.5
+[[ "${2:-}" == "--smoke" ]] && min_time=0.01 && translation_json="$work/translation.json"
+"$bin/translation_bench" --benchmark_min_time="$min_time" --benchmark_out="$translation_json" \
+  --benchmark_out_format=json >/dev/null
+node - "$translation_json" <<'NODE'
+const runs = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8')).benchmarks;
+const cpuUs = (name) => {
+  const run = runs.find((r) => r.name === name);
+  return run.cpu_time * { ns: 1e-3, us: 1, ms: 1e3 }[run.time_unit];
+};
+console.log('\ntranslation (CPU per request, provider layer only)   passthrough   openai->anthropic   extra');
+for (const [label, pass, translated] of [['non-stream (1 KB request, 1 answer)', 'BM_NonStream_Passthrough', 'BM_NonStream_OpenAiToAnthropic'],
+                                         ['stream (12 deltas + usage)', 'BM_Stream_Passthrough', 'BM_Stream_OpenAiToAnthropic']]) {
+  const [p, t] = [cpuUs(pass), cpuUs(translated)];
+  console.log(`${label.padEnd(52)} ${p.toFixed(2).padStart(8)} us ${t.toFixed(2).padStart(14)} us ${(t - p).toFixed(2).padStart(8)} us`);
+}
+console.log(`results: ${process.argv[2]}`);
 NODE

@@ -10,6 +10,7 @@
 #include "common/absl_view.h"
 #include "common/config/config_error.h"
 #include "common/config/file.h"
+#include "common/config/presets.h"
 #include "common/config/yaml_to_json.h"
 
 namespace llmesh::config {
@@ -51,6 +52,7 @@ absl::StatusOr<PartialConfig> ParseNamedYaml(std::string_view yaml, const EnvLoo
     return absl::InvalidArgumentError(
         absl::StrCat("config could not be converted: ", std::string(status.message())));
   }
+  ApplyProviderPresets(loaded.config);
   return loaded;
 }
 

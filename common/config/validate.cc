@@ -185,6 +185,16 @@ class Validator {
     } else if (!Provider::Kind_IsValid(provider.kind())) {
       Error(FieldPath(path, "kind"), absl::StrCat("unknown value ", provider.kind()));
     }
+    if (provider.preset() != Provider::PRESET_UNSPECIFIED && provider.kind() != Provider::OPENAI_COMPATIBLE) {
+      Error(FieldPath(path, "preset"), "applies only to kind openai_compatible");
+    }
+    if (!provider.api_version().empty() && provider.kind() != Provider::AZURE_OPENAI) {
+      Error(FieldPath(path, "api_version"), "applies only to kind azure_openai");
+    }
+    // The loader fills the default; a config built elsewhere (a control-plane push) must say.
+    if (provider.api_version().empty() && provider.kind() == Provider::AZURE_OPENAI) {
+      Error(FieldPath(path, "api_version"), "required for kind azure_openai");
+    }
     CheckBaseUrl(provider.base_url(), FieldPath(path, "base_url"));
     if (provider.credential_case() == Provider::kApiKeyEnv) {
       const std::string env_path = FieldPath(path, "api_key_env");

@@ -8,7 +8,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/absl_view.h"
+#include "proxy/codec/anthropic_sink.h"
+#include "proxy/codec/canonical_form.h"
 #include "proxy/codec/codec.h"
+#include "proxy/codec/openai_sink.h"
 
 namespace llmesh::codec {
 namespace {
@@ -34,66 +37,6 @@ std::string_view Header(const http::Request& request, std::string_view name) {
   return it == request.end() ? std::string_view() : std::string_view(it->value());
 }
 
-void SetAnswerHeaders(beast_http::fields& fields, const failover::AnswerInfo& answer,
-                      std::string_view request_id) {
-  if (answer.target != nullptr) {
-    fields.set("x-llmesh-provider", answer.target->provider->name);
-    fields.set("x-llmesh-model", answer.target->model->name);
-  }
-  fields.set("x-llmesh-attempts", std::to_string(answer.attempts));
-  fields.set("x-llmesh-request-id", request_id);
-}
-
-// Writes the answer of the executor to the client in OpenAI shape.
-class OpenAiSink final : public failover::ResponseSink {
- public:
-  OpenAiSink(http::ResponseWriter& writer, const http::Request& request, std::string_view request_id)
-      : writer_(writer), request_(request), request_id_(request_id) {}
-
-  asio::awaitable<absl::Status> SendBody(const failover::AnswerInfo& answer, int status,
-                                         provider::DecodedResponse decoded) override {
-    if (decoded.body.empty()) co_return absl::UnimplementedError("translated answers are not rendered yet");
-    std::string body = std::move(decoded.body);
-    http::Response response{static_cast<beast_http::status>(status), request_.version()};
-    response.set(beast_http::field::content_type, "application/json");
-    SetAnswerHeaders(response.base(), answer, request_id_);
-    response.keep_alive(request_.keep_alive());
-    response.body() = std::move(body);
-    response.prepare_payload();
-    co_return co_await writer_.Send(std::move(response));
-  }
-
-  asio::awaitable<absl::Status> StartStream(const failover::AnswerInfo& answer) override {
-    beast_http::response_header<> head;
-    head.version(request_.version());
-    head.result(beast_http::status::ok);
-    head.set(beast_http::field::content_type, "text/event-stream");
-    head.set(beast_http::field::cache_control, "no-cache");
-    SetAnswerHeaders(head, answer, request_id_);
-    co_return co_await writer_.StartStream(std::move(head));
-  }
-
-  asio::awaitable<absl::Status> WriteStream(provider::StreamDecoder::Progress& progress) override {
-    progress.events.clear();
-    absl::Status written = co_await writer_.Write(progress.wire);
-    progress.wire.clear();
-    co_return written;
-  }
-
-  asio::awaitable<absl::Status> FinishStream() override { co_return co_await writer_.Finish(); }
-
-  asio::awaitable<void> FailStream(const provider::UpstreamFailure& failure) override {
-    // The error event tells SDKs what happened; not finishing the chunked body tells every other
-    // client that the stream is incomplete.
-    (void)co_await writer_.Write(OpenAiStreamError(failure));
-  }
-
- private:
-  http::ResponseWriter& writer_;
-  const http::Request& request_;
-  std::string_view request_id_;
-};
-
 }  // namespace
 
 // Everything known about one client request while it is being served.
@@ -111,6 +54,7 @@ struct ApiHandler::Exchange {
   const config::RouteSpec* route = nullptr;
   failover::ExecutionResult result;
   provider::Operation operation = provider::Operation::kChatCompletions;
+  provider::ApiFormat format = provider::ApiFormat::kOpenAi;  // the API the client speaks
   bool stream = false;
 };
 
@@ -146,6 +90,14 @@ asio::awaitable<void> ApiHandler::Handle(http::Request& request, http::ResponseW
     }
     error = ClientError(beast_http::status::method_not_allowed, "method_not_allowed",
                         absl::StrCat("Use POST for ", AbslView(PathOf(request.target())), "."));
+  } else if (path == "/messages") {
+    exchange.format = provider::ApiFormat::kAnthropic;
+    if (method == beast_http::verb::post) {
+      co_await Proxy(exchange, provider::Operation::kChatCompletions);
+      co_return;
+    }
+    error = ClientError(beast_http::status::method_not_allowed, "method_not_allowed",
+                        absl::StrCat("Use POST for ", AbslView(PathOf(request.target())), "."));
   } else if (path == "/models") {
     if (method == beast_http::verb::get) {
       http::Response models = ModelList(request);
@@ -165,7 +117,8 @@ asio::awaitable<void> ApiHandler::Handle(http::Request& request, http::ResponseW
 std::variant<ApiHandler::Prepared, ErrorReply> ApiHandler::Prepare(Exchange& exchange,
                                                                    provider::Operation operation) {
   const http::Request& request = exchange.request;
-  absl::StatusOr<provider::ClientRequest> parsed = provider::ParseClientRequest(operation, request.body());
+  absl::StatusOr<provider::ClientRequest> parsed =
+      provider::ParseClientRequest(operation, request.body(), exchange.format);
   if (!parsed.ok()) {
     return ClientError(beast_http::status::bad_request, "invalid_request", std::string(parsed.status().message()),
                        provider::ParamOf(parsed.status()));
@@ -198,6 +151,8 @@ std::variant<ApiHandler::Prepared, ErrorReply> ApiHandler::Prepare(Exchange& exc
         "model");
   }
 
+  if (exchange.route->NeedsCanonical(exchange.format)) AddCanonicalForm(*parsed);
+
   router::TargetPlan plan = router_.Plan(*exchange.route, priority, rng_);
   if (plan.order.empty()) {
     std::optional<std::chrono::milliseconds> cooling;
@@ -214,8 +169,13 @@ asio::awaitable<void> ApiHandler::Proxy(Exchange& exchange, provider::Operation 
     co_return;
   }
   const Prepared& ready = std::get<Prepared>(prepared);
-  OpenAiSink sink(exchange.writer, exchange.request, exchange.request_id);
-  exchange.result = co_await executor_.Execute(*exchange.route, ready.plan.order, ready.request, ready.priority, sink);
+  if (exchange.format == provider::ApiFormat::kAnthropic) {
+    AnthropicSink sink(exchange.writer, exchange.request, ready.request, exchange.request_id);
+    exchange.result = co_await executor_.Execute(*exchange.route, ready.plan.order, ready.request, ready.priority, sink);
+  } else {
+    OpenAiSink sink(exchange.writer, exchange.request, ready.request, exchange.request_id);
+    exchange.result = co_await executor_.Execute(*exchange.route, ready.plan.order, ready.request, ready.priority, sink);
+  }
   if (!exchange.result.answered && !exchange.result.client_gone) {
     const failover::AnswerInfo& answer = exchange.result.answer;
     const ErrorReply error =
@@ -228,7 +188,8 @@ asio::awaitable<void> ApiHandler::Proxy(Exchange& exchange, provider::Operation 
 }
 
 asio::awaitable<void> ApiHandler::SendError(Exchange& exchange, const ErrorReply& error) {
-  http::Response response = RenderOpenAiError(error, exchange.request.version(), exchange.request.keep_alive());
+  http::Response response =
+      RenderClientError(error, exchange.format, exchange.request.version(), exchange.request.keep_alive());
   if (exchange.route != nullptr) SetAnswerHeaders(response.base(), exchange.result.answer, exchange.request_id);
   else response.set("x-llmesh-request-id", exchange.request_id);
   if (error.status == beast_http::status::method_not_allowed) {

@@ -4,8 +4,10 @@
 // Request path: Listener (accept) -> Codec (this layer: HTTP/1.1 via common/http; parse the
 // client's API; answer) -> Router -> FailoverExecutor -> ProviderAdapter -> UpstreamPool.
 //
-// ApiHandler serves the OpenAI-compatible endpoints: POST /v1/chat/completions, POST
-// /v1/embeddings, GET /v1/models (also without the /v1 prefix). One ApiHandler per worker;
+// ApiHandler serves the OpenAI-compatible endpoints — POST /v1/chat/completions, POST
+// /v1/embeddings, GET /v1/models — and the Anthropic-compatible POST /v1/messages (each also
+// without the /v1 prefix). Answers and errors take the shape of the API the client spoke,
+// whichever provider answered. One ApiHandler per worker;
 // every method runs on that worker's io_context; no locks.
 #pragma once
 

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/absl_view.h"
+#include "proxy/provider/anthropic/anthropic_mapping.h"
 
 namespace llmesh::codec {
 namespace {
@@ -47,6 +48,35 @@ std::string Detail(const provider::UpstreamFailure& failure) {
                              failure.kind != FailureKind::kQuota && !failure.message.empty();
   if (share_message) absl::StrAppend(&detail, ": ", failure.message);
   return detail;
+}
+
+// Anthropic's error types by status (its API reference, "Errors").
+std::string_view AnthropicType(beast_http::status status, std::string_view code) {
+  switch (status) {
+    case beast_http::status::bad_request:
+    case beast_http::status::method_not_allowed:
+    case beast_http::status::request_header_fields_too_large:
+    case beast_http::status::unprocessable_entity: return "invalid_request_error";
+    case beast_http::status::unauthorized: return "authentication_error";
+    case beast_http::status::payment_required: return "billing_error";
+    case beast_http::status::forbidden: return "permission_error";
+    case beast_http::status::not_found: return "not_found_error";
+    case beast_http::status::payload_too_large: return "request_too_large";
+    case beast_http::status::too_many_requests: return code == "insufficient_quota" ? "billing_error" : "rate_limit_error";
+    case beast_http::status::gateway_timeout: return "timeout_error";
+    case beast_http::status::service_unavailable: return code == "overloaded" ? "overloaded_error" : "api_error";
+    default: return "api_error";
+  }
+}
+
+std::string AnthropicEnvelope(std::string_view type, std::string_view message) {
+  boost::json::object inner;
+  inner["type"] = type;
+  inner["message"] = message;
+  boost::json::object outer;
+  outer["type"] = "error";
+  outer["error"] = std::move(inner);
+  return boost::json::serialize(outer);
 }
 
 std::chrono::seconds CeilSeconds(std::chrono::milliseconds ms) {
@@ -144,12 +174,35 @@ http::Response RenderOpenAiError(const ErrorReply& error, unsigned http_version,
   return response;
 }
 
+http::Response RenderAnthropicError(const ErrorReply& error, unsigned http_version, bool keep_alive) {
+  http::Response response{error.status, http_version};
+  response.set(beast_http::field::content_type, "application/json");
+  if (error.retry_after) response.set(beast_http::field::retry_after, std::to_string(error.retry_after->count()));
+  response.body() = AnthropicEnvelope(AnthropicType(error.status, error.code), error.message);
+  response.keep_alive(keep_alive);
+  response.prepare_payload();
+  return response;
+}
+
+http::Response RenderClientError(const ErrorReply& error, provider::ApiFormat format, unsigned http_version,
+                                 bool keep_alive) {
+  if (format == provider::ApiFormat::kAnthropic) return RenderAnthropicError(error, http_version, keep_alive);
+  return RenderOpenAiError(error, http_version, keep_alive);
+}
+
 std::string OpenAiStreamError(const provider::UpstreamFailure& failure) {
   ErrorReply reply;
   reply.type = failure.kind == FailureKind::kRateLimited ? "rate_limit_error" : "server_error";
   reply.code = absl::StrCat("upstream_", AbslView(provider::FailureKindName(failure.kind)));
   reply.message = absl::StrCat("The provider's stream failed after it had started: ", Detail(failure));
   return absl::StrCat("data: ", boost::json::serialize(ErrorObject(reply)), "\n\n");
+}
+
+std::string AnthropicStreamError(const provider::UpstreamFailure& failure) {
+  return absl::StrCat("event: error\ndata: ",
+                      AnthropicEnvelope(provider::AnthropicErrorType(failure), absl::StrCat("The provider's stream failed after it had started: ",
+                                                           Detail(failure))),
+                      "\n\n");
 }
 
 }  // namespace llmesh::codec

@@ -13,6 +13,7 @@
 #include <boost/beast/http/status.hpp>
 
 #include "common/http/server.h"
+#include "proxy/provider/canonical.h"
 #include "proxy/provider/failure.h"
 
 namespace llmesh::codec {
@@ -39,7 +40,19 @@ ErrorReply FailedRequestError(std::string_view route, std::string_view provider,
 // {"error":{"message","type","param","code"}} with content-type and retry-after set.
 http::Response RenderOpenAiError(const ErrorReply& error, unsigned http_version, bool keep_alive);
 
+// {"type":"error","error":{"type","message"}} — Anthropic's envelope, its error type derived
+// from the status (and code) — with content-type and retry-after set.
+http::Response RenderAnthropicError(const ErrorReply& error, unsigned http_version, bool keep_alive);
+
+// The error response in the shape of the client's API.
+http::Response RenderClientError(const ErrorReply& error, provider::ApiFormat format, unsigned http_version,
+                                 bool keep_alive);
+
 // The in-stream error event that ends a committed OpenAI stream: `data: {"error":{...}}`.
 std::string OpenAiStreamError(const provider::UpstreamFailure& failure);
+
+// The in-stream error event that ends a committed Anthropic stream:
+// `event: error` / `data: {"type":"error","error":{...}}`.
+std::string AnthropicStreamError(const provider::UpstreamFailure& failure);
 
 }  // namespace llmesh::codec

@@ -191,6 +191,7 @@ absl::StatusOr<std::shared_ptr<const ConfigSnapshot>> ConfigSnapshot::Compile(
     spec->endpoint = url->endpoint;
     spec->host_header = spec->endpoint.HostHeader();
     spec->base_path = url->base_path;
+    spec->api_version = p.api_version();
     absl::StatusOr<std::string> key = ResolveApiKey(p, env);
     if (!key.ok()) {
       errors.push_back(absl::StrCat(path, ": ", key.status().message()));
@@ -254,6 +255,7 @@ absl::StatusOr<std::shared_ptr<const ConfigSnapshot>> ConfigSnapshot::Compile(
       target.series = &shared.Series(ps->name, model->name);
       // A provider's budget is shared by every route that uses it with the same settings.
       target.retry_budget = &shared.Budget(ps->name, budget_percent, budget_min);
+      route.target_formats |= static_cast<uint8_t>(1u << static_cast<unsigned>(target.provider->adapter->format()));
       route.targets.push_back(target);
       route.target_series.push_back(RouteSeries(shared.metrics(), route.name, route.model, ps->name, model->name));
     }

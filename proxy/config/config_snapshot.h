@@ -61,6 +61,7 @@ struct ProviderSpec {
   std::string host_header;  // endpoint.HostHeader(), computed once
   std::string base_path;    // path part of base_url, without a trailing slash
   std::string api_key;     // resolved at compile time; never logged
+  std::string api_version;  // azure_openai's api-version; empty for other kinds
   metrics::Counter* retry_budget_exhausted = nullptr;
   failover::OutlierSettings outlier;  // defaults applied
   std::vector<ModelSpec> models;
@@ -114,6 +115,13 @@ struct RouteSpec {
   uint32_t max_attempts = 0;                      // resolved: never 0
   std::chrono::milliseconds max_cooldown{300000};
   std::vector<std::pair<std::string, std::string>> match_headers;  // lower-case names
+  // Bit (1 << ApiFormat) set for every wire format spoken by a target: a client request needs
+  // its canonical form when some bit other than its own format's is set.
+  uint8_t target_formats = 0;
+
+  bool NeedsCanonical(provider::ApiFormat client) const {
+    return (target_formats & ~(1u << static_cast<unsigned>(client))) != 0;
+  }
 };
 
 struct Limits {

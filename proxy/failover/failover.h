@@ -91,7 +91,11 @@ class FailoverExecutor {
   struct Attempt;
   boost::asio::awaitable<void> RunNonStream(Attempt& attempt);
   boost::asio::awaitable<void> RunStream(Attempt& attempt);
-  // Encodes and sends the attempt's request; on failure sets attempt.failure and returns null.
+  // The target's adapter encoding of `request`; FAILED_PRECONDITION when the target cannot
+  // express it.
+  static absl::StatusOr<provider::EncodedRequest> Encode(const config::TargetSpec& target,
+                                                         const provider::ClientRequest& request);
+  // Sends the attempt's encoded request; on failure sets attempt.failure and returns null.
   boost::asio::awaitable<std::unique_ptr<upstream::Exchange>> Open(Attempt& attempt);
   // Health, cooldown and metric bookkeeping of a finished attempt.
   void Record(const Attempt& attempt);

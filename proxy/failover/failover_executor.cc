@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/absl_view.h"
 #include "common/log/log.h"
 #include "proxy/failover/classification.h"
 #include "proxy/failover/cooldown.h"
@@ -48,14 +49,17 @@ UpstreamFailure FromTransport(const absl::Status& status) {
 
 struct FailoverExecutor::Attempt {
   Attempt(const config::RouteSpec& route, uint16_t index, const provider::ClientRequest& request,
-          ResponseSink& sink, const AnswerInfo& answer, SteadyTime total_deadline)
-      : route(route), index(index), target(route.targets[index]), request(request), sink(sink),
-        answer(answer), start(SteadyNow()), total_deadline(total_deadline) {}
+          provider::EncodedRequest encoded, ResponseSink& sink, const AnswerInfo& answer,
+          SteadyTime total_deadline)
+      : route(route), index(index), target(route.targets[index]), request(request),
+        encoded(std::move(encoded)), sink(sink), answer(answer), start(SteadyNow()),
+        total_deadline(total_deadline) {}
 
   const config::RouteSpec& route;
   uint16_t index;
   const config::TargetSpec& target;
   const provider::ClientRequest& request;
+  provider::EncodedRequest encoded;  // moved into the upstream request by Open
   ResponseSink& sink;
   AnswerInfo answer;
   SteadyTime start;
@@ -96,6 +100,8 @@ asio::awaitable<ExecutionResult> FailoverExecutor::Execute(const config::RouteSp
   uint64_t min_context_window = 0;
   // A failover is counted when the next attempt actually starts: (from target, reason).
   std::optional<std::pair<uint16_t, FailureKind>> pending_failover;
+  // Why the first target passed over could not take the request.
+  std::optional<std::string> unsupported;
 
   for (uint16_t index : order) {
     if (result.answer.attempts >= route.max_attempts) break;
@@ -111,6 +117,19 @@ asio::awaitable<ExecutionResult> FailoverExecutor::Execute(const config::RouteSp
     // fail a request that can be served.
     const bool guarded = result.answer.target != nullptr &&
                          (result.answer.target->provider == target.provider || state != TargetState::kHealthy);
+    // A target that cannot express the request (n>1 for Anthropic, embeddings for a chat-only
+    // API, a modality the format lacks) is passed over before any budget or attempt is spent:
+    // it is not the provider's failure, and the request is not changed to fit it.
+    absl::StatusOr<provider::EncodedRequest> encoded = Encode(target, request);
+    if (!encoded.ok()) {
+      Log(log::Level::kInfo, "target skipped",
+          {{"route", route.name},
+           {"provider", target.provider->name},
+           {"model", target.model->name},
+           {"reason", encoded.status().message()}});
+      if (!unsupported) unsupported = std::string(encoded.status().message());
+      continue;
+    }
     std::optional<RetryBudget::RetryToken> retry_token;
     if (result.answer.attempts > 0 && guarded && priority != Priority::kCritical) {
       retry_token = target.retry_budget->TryStartRetry();
@@ -126,7 +145,7 @@ asio::awaitable<ExecutionResult> FailoverExecutor::Execute(const config::RouteSp
 
     ++result.answer.attempts;
     result.answer.target = &target;
-    Attempt attempt(route, index, request, sink, result.answer, total_deadline);
+    Attempt attempt(route, index, request, *std::move(encoded), sink, result.answer, total_deadline);
     if (request.stream) {
       co_await RunStream(attempt);
     } else {
@@ -172,24 +191,31 @@ asio::awaitable<ExecutionResult> FailoverExecutor::Execute(const config::RouteSp
     }
     pending_failover.emplace(index, result.failure->kind);
   }
+  if (result.answer.attempts == 0 && unsupported) {
+    result.failure = UpstreamFailure{FailureKind::kInvalidRequest, 0, "invalid_request_error", "unsupported_request",
+                                     absl::StrCat("No target of route '", AbslView(route.name),
+                                                  "' can serve this request: ", AbslView(*unsupported)),
+                                     std::nullopt};
+  }
   co_return result;
+}
+
+absl::StatusOr<provider::EncodedRequest> FailoverExecutor::Encode(const config::TargetSpec& target,
+                                                                  const provider::ClientRequest& request) {
+  const config::ProviderSpec& provider = *target.provider;
+  const provider::TargetCall call{provider.base_path, target.model->name, provider.api_key,
+                                  target.model->max_output_tokens, provider.api_version};
+  return provider.adapter->Encode(request, call);
 }
 
 asio::awaitable<std::unique_ptr<upstream::Exchange>> FailoverExecutor::Open(Attempt& attempt) {
   const config::ProviderSpec& provider = *attempt.target.provider;
-  const provider::TargetCall call{provider.base_path, attempt.target.model->name, provider.api_key,
-                                  attempt.target.model->max_output_tokens};
-  absl::StatusOr<provider::EncodedRequest> encoded = provider.adapter->Encode(attempt.request, call);
-  if (!encoded.ok()) {
-    attempt.failure = UpstreamFailure{FailureKind::kInvalidRequest, 0, "invalid_request_error", "",
-                                      std::string(encoded.status().message()), std::nullopt};
-    co_return nullptr;
-  }
-  http::request<http::string_body> upstream_request{encoded->method, std::move(encoded->target), 11};
+  provider::EncodedRequest& encoded = attempt.encoded;
+  http::request<http::string_body> upstream_request{encoded.method, std::move(encoded.target), 11};
   upstream_request.set(http::field::host, provider.host_header);
-  for (auto& [name, value] : encoded->headers) upstream_request.set(name, value);
+  for (auto& [name, value] : encoded.headers) upstream_request.set(name, value);
   upstream_request.keep_alive(true);
-  upstream_request.body() = std::move(encoded->body);
+  upstream_request.body() = std::move(encoded.body);
   upstream_request.prepare_payload();
 
   const SteadyTime connect_deadline = attempt.Deadline(attempt.route.timeouts.connect);

@@ -10,9 +10,9 @@
 
 namespace llmesh::provider {
 
-// The adapter for `kind`: the OpenAI passthrough for OPENAI and OPENAI_COMPATIBLE; nullptr for
-// kinds without an adapter yet (ANTHROPIC, GEMINI, AZURE_OPENAI, KIND_UNSPECIFIED), which
-// config validation must reject. The pointer lives for the whole process.
+// The adapter for `kind`: the OpenAI-format adapter in its dialect for OPENAI,
+// OPENAI_COMPATIBLE and AZURE_OPENAI, the Anthropic and Gemini adapters for theirs; nullptr for
+// KIND_UNSPECIFIED, which config validation rejects. The pointer lives for the whole process.
 const ProviderAdapter* AdapterFor(config::v1::Provider::Kind kind);
 
 }  // namespace llmesh::provider

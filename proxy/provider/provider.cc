@@ -28,38 +28,48 @@ std::string ParamOf(const absl::Status& status) {
   return param ? std::string(*param) : std::string();
 }
 
-absl::StatusOr<ClientRequest> ParseClientRequest(Operation operation, std::string_view body) {
-  boost::system::error_code ec;
-  // One arena per request for the whole tree: a single allocation for most bodies, freed at once.
-  boost::json::value parsed(boost::json::make_shared_resource<boost::json::monotonic_resource>());
-  if (!ParseJson(body, parsed, ec)) {
-    return Invalid(absl::StrCat("We could not parse the JSON body of your request: ", ec.message()), "");
-  }
-  if (!parsed.is_object()) {
-    return Invalid("We could not parse the JSON body of your request: expected a JSON object", "");
-  }
-  // Constructed (not assigned) from the parsed object so that the tree keeps its arena.
-  ClientRequest request{.operation = operation,
-                        .format = ApiFormat::kOpenAi,
-                        .body = std::move(parsed.get_object()),
-                        .raw = std::string(body),
-                        .model = {},
-                        .stream = false,
-                        .include_usage = false,
-                        .chat = std::nullopt,
-                        .embeddings = std::nullopt};
-  const boost::json::object& object = request.body;
+namespace {
 
+// The Anthropic messages checks, after the JSON itself parsed; `request.body` is the object.
+absl::Status CheckAnthropicRequest(ClientRequest& request) {
+  const boost::json::object& object = request.body;
+  const boost::json::value* model = object.if_contains("model");
+  if (model == nullptr || model->is_null() || (model->is_string() && model->get_string().empty())) {
+    return Invalid("model: Field required", "model");
+  }
+  if (!model->is_string()) return Invalid("model: Input should be a valid string", "model");
+  request.model = std::string(model->get_string());
+  const boost::json::value* messages = object.if_contains("messages");
+  if (messages == nullptr || !messages->is_array() || messages->get_array().empty()) {
+    return Invalid("messages: Field required", "messages");
+  }
+  const boost::json::value* max_tokens = object.if_contains("max_tokens");
+  if (max_tokens == nullptr || max_tokens->is_null()) return Invalid("max_tokens: Field required", "max_tokens");
+  if (!(max_tokens->is_uint64() || (max_tokens->is_int64() && max_tokens->get_int64() > 0))) {
+    return Invalid("max_tokens: Input should be a positive integer", "max_tokens");
+  }
+  if (const boost::json::value* stream = object.if_contains("stream"); stream != nullptr && !stream->is_null()) {
+    if (!stream->is_bool()) return Invalid("stream: Input should be a valid boolean", "stream");
+    request.stream = stream->get_bool();
+  }
+  // Anthropic streams always carry usage.
+  request.include_usage = request.stream;
+  return absl::OkStatus();
+}
+
+// The OpenAI chat completions and embeddings checks.
+absl::Status CheckOpenAiRequest(ClientRequest& request) {
+  const boost::json::object& object = request.body;
   const boost::json::value* model = object.if_contains("model");
   if (model == nullptr || model->is_null()) return Invalid("'model' is required", "model");
   if (!model->is_string()) return Invalid("'model' must be a string", "model");
   if (model->get_string().empty()) return Invalid("'model' is required", "model");
   request.model = std::string(model->get_string());
 
-  if (operation == Operation::kEmbeddings) {
+  if (request.operation == Operation::kEmbeddings) {
     const boost::json::value* input = object.if_contains("input");
     if (input == nullptr || input->is_null()) return Invalid("'input' is required", "input");
-    return request;
+    return absl::OkStatus();
   }
 
   const boost::json::value* messages = object.if_contains("messages");
@@ -77,7 +87,42 @@ absl::StatusOr<ClientRequest> ParseClientRequest(Operation operation, std::strin
     const boost::json::value* include = options->get_object().if_contains("include_usage");
     request.include_usage = include != nullptr && include->is_bool() && include->get_bool();
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<ClientRequest> ParseClientRequest(Operation operation, std::string_view body, ApiFormat format) {
+  boost::system::error_code ec;
+  // One arena per request for the whole tree: a single allocation for most bodies, freed at once.
+  boost::json::value parsed(boost::json::make_shared_resource<boost::json::monotonic_resource>());
+  if (!ParseJson(body, parsed, ec)) {
+    return Invalid(absl::StrCat("We could not parse the JSON body of your request: ", ec.message()), "");
+  }
+  if (!parsed.is_object()) {
+    return Invalid("We could not parse the JSON body of your request: expected a JSON object", "");
+  }
+  // Constructed (not assigned) from the parsed object so that the tree keeps its arena.
+  ClientRequest request{.operation = operation,
+                        .format = format,
+                        .body = std::move(parsed.get_object()),
+                        .raw = std::string(body),
+                        .model = {},
+                        .stream = false,
+                        .include_usage = false,
+                        .chat = std::nullopt,
+                        .embeddings = std::nullopt,
+                        .untranslatable = {}};
+  absl::Status checked =
+      format == ApiFormat::kAnthropic ? CheckAnthropicRequest(request) : CheckOpenAiRequest(request);
+  if (!checked.ok()) return checked;
   return request;
+}
+
+absl::Status NoCanonicalForm(const ClientRequest& request) {
+  if (!request.untranslatable.empty()) return absl::FailedPreconditionError(request.untranslatable);
+  return absl::FailedPreconditionError(
+      absl::StrCat("the ", AbslView(ApiFormatName(request.format)), " request has no translated form for this provider"));
 }
 
 }  // namespace llmesh::provider

@@ -62,22 +62,33 @@ struct ClientRequest {
   // through require it (FAILED_PRECONDITION from Encode when it is missing).
   std::optional<ChatRequest> chat;
   std::optional<EmbeddingsRequest> embeddings;
+  // Why the canonical form is missing when the codec tried to build it and could not ("audio
+  // input cannot be translated ..."); the reason a translating target is skipped.
+  std::string untranslatable;
 };
 
 // Status payload key under which ParseClientRequest names the offending parameter.
 inline constexpr std::string_view kParamPayloadKey = "llmesh/param";
 
-// Parses and checks a client body for `operation`. Returns INVALID_ARGUMENT with a
-// client-facing message:
+// Parses and checks a client body for `operation` in the client's `format` (OpenAI chat
+// completions and embeddings, or Anthropic messages). Returns INVALID_ARGUMENT with a
+// client-facing message; for OpenAI:
 //   "We could not parse the JSON body of your request: <reason>" (bad JSON, or not an object);
 //   "'model' is required" / "'model' must be a string" (param "model");
 //   "'messages' must be a non-empty array" (chat; param "messages");
 //   "'input' is required" (embeddings; missing or null; param "input");
 //   "'stream' must be a boolean" (chat; param "stream");
 //   "'stream_options' must be an object" (chat stream; param "stream_options").
+// for Anthropic, in that API's words: "model: Field required", "messages: Field required",
+// "max_tokens: Field required" (a positive integer), "stream: Input should be a valid boolean".
 // The offending parameter's name is attached as a status payload under kParamPayloadKey;
 // the payload is absent when no single parameter is at fault (unparseable JSON).
-absl::StatusOr<ClientRequest> ParseClientRequest(Operation operation, std::string_view body);
+absl::StatusOr<ClientRequest> ParseClientRequest(Operation operation, std::string_view body,
+                                                 ApiFormat format = ApiFormat::kOpenAi);
+
+// What an adapter that must translate returns from Encode when `request` has no canonical
+// form: FAILED_PRECONDITION saying why (ClientRequest::untranslatable, when the codec said).
+absl::Status NoCanonicalForm(const ClientRequest& request);
 
 // The parameter named by a ParseClientRequest error, or "" when there is none.
 std::string ParamOf(const absl::Status& status);
@@ -90,6 +101,8 @@ struct TargetCall {
   // The model's configured output cap (Model.max_output_tokens); 0 when not configured. APIs
   // that require a cap (Anthropic's max_tokens) use it when the request has none.
   uint64_t max_output_tokens = 0;
+  // Azure OpenAI's api-version query parameter; empty for other kinds.
+  std::string_view api_version;
 };
 
 struct EncodedRequest {

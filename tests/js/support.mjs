@@ -20,3 +20,25 @@ export function newClient() {
 }
 
 export const messages = [{ role: 'user', content: 'Say something.' }];
+
+// Replaces a fake provider's script (POST <control>/script); `controlUrl` is its /_fake URL.
+export async function scriptFake(controlUrl, script) {
+  const response = await fetch(`${controlUrl}/script`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(script),
+  });
+  assert.equal(response.status, 200, await response.text());
+}
+
+// The tool every tool-call test offers, and the call the fakes are scripted to make.
+export const weatherTool = {
+  name: 'get_weather',
+  description: 'Current weather for a city',
+  parameters: {
+    type: 'object',
+    properties: { city: { type: 'string' } },
+    required: ['city'],
+  },
+};
+export const weatherArguments = { city: 'Paris' };

@@ -11,7 +11,9 @@
 #include "proxy/provider/common/error_mapping.h"
 #include "proxy/provider/common/json_fields.h"
 #include "proxy/provider/common/json_members.h"
+#include "proxy/provider/common/target_path.h"
 #include "proxy/provider/common/text.h"
+#include "proxy/provider/openai/openai_request.h"
 #include "proxy/provider/openai/openai_stream_decoder.h"
 #include "proxy/provider/openai/openai_response.h"
 
@@ -84,12 +86,6 @@ void WriteStreamOptions(JsonWriter& writer, const boost::json::value* options) {
   writer.Close();
 }
 
-std::string JoinPath(std::string_view base_path, std::string_view endpoint) {
-  while (!base_path.empty() && base_path.back() == '/') base_path.remove_suffix(1);
-  if (!base_path.empty() && base_path.front() != '/') return absl::StrCat("/", AbslView(base_path), AbslView(endpoint));
-  return absl::StrCat(AbslView(base_path), AbslView(endpoint));
-}
-
 UpstreamFailure Malformed(int status, std::string message) {
   UpstreamFailure failure;
   failure.kind = FailureKind::kMalformed;
@@ -106,7 +102,37 @@ absl::StatusOr<EncodedRequest> OpenAiAdapter::Encode(const ClientRequest& reques
   const bool stream = chat && request.stream;
   EncodedRequest encoded;
   encoded.method = boost::beast::http::verb::post;
-  encoded.target = JoinPath(call.base_path, chat ? "/chat/completions" : "/embeddings");
+  const std::string_view endpoint = chat ? "/chat/completions" : "/embeddings";
+  const bool azure = dialect_ == OpenAiDialect::kAzure;
+  if (azure) {
+    // Classic Azure OpenAI: the deployment (the target's model name) is in the path.
+    encoded.target = absl::StrCat(JoinTargetPath(call.base_path, "/deployments/"), AbslView(call.model), AbslView(endpoint),
+                                  "?api-version=", AbslView(call.api_version));
+  } else {
+    encoded.target = JoinTargetPath(call.base_path, endpoint);
+  }
+  if (!call.api_key.empty()) {
+    if (azure) {
+      encoded.headers.emplace_back("api-key", std::string(call.api_key));
+    } else {
+      encoded.headers.emplace_back("authorization", absl::StrCat("Bearer ", AbslView(call.api_key)));
+    }
+  }
+  encoded.headers.emplace_back("content-type", "application/json");
+  encoded.headers.emplace_back("accept", stream ? "text/event-stream" : "application/json");
+
+  if (request.format != ApiFormat::kOpenAi) {
+    if (chat && request.chat) {
+      encoded.body = EncodeOpenAiChatRequest(*request.chat, call.model,
+                                             dialect_ == OpenAiDialect::kCompatible ? OutputCapField::kMaxTokens
+                                                                                    : OutputCapField::kMaxCompletionTokens);
+    } else if (!chat && request.embeddings) {
+      encoded.body = EncodeOpenAiEmbeddingsRequest(*request.embeddings, call.model);
+    } else {
+      return NoCanonicalForm(request);
+    }
+    return encoded;
+  }
 
   JsonWriter writer(encoded.body);
   writer.Open();
@@ -153,11 +179,6 @@ absl::StatusOr<EncodedRequest> OpenAiAdapter::Encode(const ClientRequest& reques
   }
   writer.Close();
 
-  if (!call.api_key.empty()) {
-    encoded.headers.emplace_back("authorization", absl::StrCat("Bearer ", AbslView(call.api_key)));
-  }
-  encoded.headers.emplace_back("content-type", "application/json");
-  encoded.headers.emplace_back("accept", stream ? "text/event-stream" : "application/json");
   return encoded;
 }
 
@@ -201,6 +222,24 @@ DecodedResponse OpenAiAdapter::Decode(const ClientRequest& request, int status,
     }
   }
   if (std::optional<Usage> usage = ReadOpenAiUsage(*object)) decoded.usage = *usage;
+  if (request.format != ApiFormat::kOpenAi) {
+    if (!chat) {
+      absl::StatusOr<EmbeddingsResponse> answer = ParseOpenAiEmbeddingsResponse(*object);
+      if (!answer.ok()) {
+        decoded.failure = Malformed(status, std::string(answer.status().message()));
+        return decoded;
+      }
+      decoded.embeddings = *std::move(answer);
+      return decoded;
+    }
+    absl::StatusOr<ChatResponse> answer = ParseOpenAiChatResponse(*object);
+    if (!answer.ok()) {
+      decoded.failure = Malformed(status, std::string(answer.status().message()));
+      return decoded;
+    }
+    decoded.chat = *std::move(answer);
+    return decoded;
+  }
   // Only a body that needs repair is re-serialised; all others go out as received.
   if (chat && NormalizeFinishReasons(value)) {
     decoded.body = boost::json::serialize(value);
@@ -216,7 +255,7 @@ UpstreamFailure OpenAiAdapter::DecodeError(int status, const boost::beast::http:
 }
 
 std::unique_ptr<StreamDecoder> OpenAiAdapter::NewStreamDecoder(const ClientRequest& request) const {
-  return std::make_unique<OpenAiStreamDecoder>(request.include_usage);
+  return std::make_unique<OpenAiStreamDecoder>(request.include_usage, request.format != ApiFormat::kOpenAi);
 }
 
 }  // namespace llmesh::provider

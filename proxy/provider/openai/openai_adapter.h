@@ -18,9 +18,13 @@
 // is kOverloaded; Together's "eos"/"eos_token" finish reasons become "stop" (only then is the
 // body re-serialised). DecodeError: MapHttpError.
 //
+// A client of another format (Anthropic's /v1/messages) gets its canonical request encoded as an
+// OpenAI body, and the answer back in canonical form (DecodedResponse::chat, Progress::events).
+//
 // Stateless; all methods are thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string_view>
 
@@ -28,8 +32,22 @@
 
 namespace llmesh::provider {
 
+// Where the OpenAI format is spoken, and what differs there.
+enum class OpenAiDialect : uint8_t {
+  // api.openai.com: a translated request's output cap goes in `max_completion_tokens` (the
+  // reasoning models refuse `max_tokens`).
+  kOpenAi,
+  // Other OpenAI-compatible APIs (DeepSeek, Mistral, Groq, ...), which read `max_tokens`.
+  kCompatible,
+  // Classic Azure OpenAI: POST `{base_path}/deployments/{model}/{chat/completions|embeddings}
+  // ?api-version={api_version}` with the key in an `api-key` header; caps as OpenAI.
+  kAzure,
+};
+
 class OpenAiAdapter final : public ProviderAdapter {
  public:
+  explicit OpenAiAdapter(OpenAiDialect dialect = OpenAiDialect::kOpenAi) : dialect_(dialect) {}
+
   ApiFormat format() const override { return ApiFormat::kOpenAi; }
   absl::StatusOr<EncodedRequest> Encode(const ClientRequest& request,
                                         const TargetCall& call) const override;
@@ -38,6 +56,9 @@ class OpenAiAdapter final : public ProviderAdapter {
   UpstreamFailure DecodeError(int status, const boost::beast::http::fields& headers,
                               std::string_view body, absl::Time now) const override;
   std::unique_ptr<StreamDecoder> NewStreamDecoder(const ClientRequest& request) const override;
+
+ private:
+  const OpenAiDialect dialect_;
 };
 
 }  // namespace llmesh::provider

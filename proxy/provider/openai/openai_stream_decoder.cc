@@ -42,6 +42,13 @@ void AppendEvent(std::string& wire, std::string_view data) {
   wire.push_back('\n');
 }
 
+StreamEvent Event(StreamEvent::Kind kind, std::string_view text = {}) {
+  StreamEvent event;
+  event.kind = kind;
+  event.text = std::string(text);
+  return event;
+}
+
 bool IsContentDelta(const boost::json::object& delta) {
   for (std::string_view key : {"content", "refusal", "reasoning_content", "reasoning"}) {
     if (!StringField(delta, key).empty()) return true;
@@ -135,7 +142,20 @@ bool OpenAiStreamDecoder::OnEvent(const SseEvent& event, Progress& progress) {
   if (data == "[DONE]") {
     done_ = true;
     progress.done = true;
-    progress.wire.append("data: [DONE]\n\n");
+    if (translate_) {
+      // Canonical streams always start and finish, even when the upstream skipped a chunk
+      // with a finish_reason (or sent no chunk at all).
+      if (!started_) {
+        started_ = true;
+        progress.events.push_back(Event(StreamEvent::Kind::kStart));
+      }
+      if (!finished_) AppendFinish(std::nullopt, progress);
+      StreamEvent usage = Event(StreamEvent::Kind::kUsage);
+      usage.usage = usage_;
+      progress.events.push_back(std::move(usage));
+    } else {
+      progress.wire.append("data: [DONE]\n\n");
+    }
     return false;
   }
   return OnChunk(event, progress);
@@ -162,7 +182,7 @@ bool OpenAiStreamDecoder::OnChunk(const SseEvent& event, Progress& progress) {
 
   const boost::json::array* choices = ArrayField(*chunk, "choices");
   if (choices == nullptr || choices->empty()) {
-    if (forward_usage_ && ObjectField(*chunk, "usage") != nullptr) {
+    if (!translate_ && forward_usage_ && ObjectField(*chunk, "usage") != nullptr) {
       AppendEvent(progress.wire, event.data);
     }
     return true;
@@ -190,8 +210,10 @@ bool OpenAiStreamDecoder::OnChunk(const SseEvent& event, Progress& progress) {
       content = true;
     }
   }
-  // Only a chunk that needs repair is re-serialised; all others go out as received.
-  if (nonstandard_stop && NormalizeFinishReasons(value)) {
+  if (translate_) {
+    Translate(*chunk, progress);
+  } else if (nonstandard_stop && NormalizeFinishReasons(value)) {
+    // Only a chunk that needs repair is re-serialised; all others go out as received.
     AppendEvent(progress.wire, boost::json::serialize(value));
   } else {
     AppendEvent(progress.wire, event.data);
@@ -201,6 +223,88 @@ bool OpenAiStreamDecoder::OnChunk(const SseEvent& event, Progress& progress) {
     progress.content = true;
   }
   return true;
+}
+
+void OpenAiStreamDecoder::Translate(const boost::json::object& chunk, Progress& progress) {
+  std::vector<StreamEvent>& events = progress.events;
+  if (!started_) {
+    started_ = true;
+    StreamEvent start = Event(StreamEvent::Kind::kStart);
+    start.id = std::string(StringField(chunk, "id"));
+    start.name = std::string(StringField(chunk, "model"));
+    events.push_back(std::move(start));
+  }
+  // Only the first choice: a translated request never asks for more than one.
+  const boost::json::object* choice = (*ArrayField(chunk, "choices"))[0].if_object();
+  if (choice == nullptr) return;
+  if (const boost::json::object* delta = ObjectField(*choice, "delta")) {
+    std::string_view reasoning = StringField(*delta, "reasoning_content");
+    if (reasoning.empty()) reasoning = StringField(*delta, "reasoning");
+    if (!reasoning.empty()) events.push_back(Event(StreamEvent::Kind::kReasoning, reasoning));
+    if (std::string_view text = StringField(*delta, "content"); !text.empty()) {
+      events.push_back(Event(StreamEvent::Kind::kText, text));
+    }
+    // Other formats have no refusal; what the model said is the answer's text.
+    if (std::string_view refusal = StringField(*delta, "refusal"); !refusal.empty()) {
+      events.push_back(Event(StreamEvent::Kind::kText, refusal));
+    }
+    if (const boost::json::array* calls = ArrayField(*delta, "tool_calls")) {
+      for (const boost::json::value& item : *calls) {
+        const boost::json::object* call = item.if_object();
+        if (call == nullptr) continue;
+        const uint32_t upstream_index = static_cast<uint32_t>(UintField(*call, "index").value_or(0));
+        const boost::json::object* function = ObjectField(*call, "function");
+        const std::string_view id = StringField(*call, "id");
+        const std::string_view name = function == nullptr ? std::string_view() : StringField(*function, "name");
+        const ToolSlot* slot = nullptr;
+        for (size_t i = tool_slots_.size(); i-- > 0;) {
+          if (tool_slots_[i].upstream_index == upstream_index) {
+            slot = &tool_slots_[i];
+            break;
+          }
+        }
+        // A delta of an index never seen starts a call even without an id or a name, so that
+        // arguments always follow the start of their call.
+        const bool starts = slot == nullptr || (!id.empty() && id != slot->id);
+        uint32_t tool_index = 0;
+        if (starts) {
+          tool_calls_seen_ = true;
+          tool_index = static_cast<uint32_t>(tool_slots_.size());
+          StreamEvent start = Event(StreamEvent::Kind::kToolCallStart);
+          start.tool_index = tool_index;
+          // Canonical calls always have an id; a provider that sent none gets one made up.
+          start.id = id.empty() ? absl::StrCat("call_", tool_index) : std::string(id);
+          start.name = std::string(name);
+          tool_slots_.push_back(ToolSlot{upstream_index, start.id});
+          events.push_back(std::move(start));
+        } else {
+          tool_index = static_cast<uint32_t>(slot - tool_slots_.data());
+        }
+        if (function != nullptr) {
+          if (std::string_view arguments = StringField(*function, "arguments"); !arguments.empty()) {
+            StreamEvent fragment = Event(StreamEvent::Kind::kToolCallArguments, arguments);
+            fragment.tool_index = tool_index;
+            events.push_back(std::move(fragment));
+          }
+        }
+      }
+    }
+  }
+  // Some compatibles repeat the finish_reason on a later chunk (Groq's x_groq chunk); the
+  // canonical stream finishes once.
+  if (const std::string_view finish = StringField(*choice, "finish_reason"); !finish.empty() && !finished_) {
+    AppendFinish(ParseFinishReason(finish), progress);
+  }
+}
+
+void OpenAiStreamDecoder::AppendFinish(std::optional<FinishReason> reason, Progress& progress) {
+  finished_ = true;
+  StreamEvent event = Event(StreamEvent::Kind::kFinish);
+  // An unknown or missing reason reads as a normal end (wire-formats §6.1), of a tool turn when
+  // the answer called tools.
+  event.finish_reason = reason.value_or(tool_calls_seen_ ? FinishReason::kToolCalls : FinishReason::kStop);
+  event.usage = usage_;
+  progress.events.push_back(std::move(event));
 }
 
 }  // namespace llmesh::provider

@@ -27,14 +27,23 @@
 //  - `finish_reason` "eos" / "eos_token" (Together) becomes "stop": only such a chunk is
 //    re-serialised.
 //  - Usage comes from `usage` (or Groq's `x_groq.usage`) on any chunk; the last one wins.
+//  - Translated mode: kStart on the first chunk with choices (id, model), then the first
+//    choice's reasoning, text (a refusal is text: it is what the model said) and tool-call
+//    deltas (a call starts at a new index or a new id; a repeated id continues it), one kFinish (an unknown finish_reason is a
+//    stop, or tool_calls when the answer called tools; [DONE] without any finish_reason adds
+//    one), and kUsage at [DONE].
 //
 // Threading: one decoder per attempt, used by one thread at a time.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include <boost/json/object.hpp>
 
 #include "proxy/provider/common/sse.h"
 #include "proxy/provider/failure.h"
@@ -47,8 +56,11 @@ class OpenAiStreamDecoder final : public StreamDecoder {
   // A body that is neither SSE nor a JSON error of at most this size is malformed.
   static constexpr size_t kMaxJsonBodyBytes = size_t{1} << 20;
 
-  // `forward_usage`: the client asked for stream_options.include_usage.
-  explicit OpenAiStreamDecoder(bool forward_usage) : forward_usage_(forward_usage) {}
+  // `forward_usage`: the client asked for stream_options.include_usage. `translate`: the client
+  // speaks another format, so chunks become canonical events (Progress::events) instead of
+  // wire bytes; the same rules decide content, failures and the end.
+  explicit OpenAiStreamDecoder(bool forward_usage, bool translate = false)
+      : forward_usage_(forward_usage), translate_(translate) {}
 
   void Feed(std::string_view bytes, Progress& progress) override;
   std::optional<UpstreamFailure> Finish(Progress& progress) override;
@@ -59,11 +71,27 @@ class OpenAiStreamDecoder final : public StreamDecoder {
   bool OnEvent(const SseEvent& event, Progress& progress);
   bool OnChunk(const SseEvent& event, Progress& progress);
   bool Fail(UpstreamFailure failure, Progress& progress);
+  // Translated mode: the canonical events of one chunk.
+  void Translate(const boost::json::object& chunk, Progress& progress);
+  // Translated mode: the one kFinish event; `reason` nullopt when unknown or missing.
+  void AppendFinish(std::optional<FinishReason> reason, Progress& progress);
   // Handles a non-SSE body; returns true once it has been classified.
   bool FeedJsonBody(std::string_view bytes, bool at_end);
 
   SseParser parser_;
   const bool forward_usage_;
+  const bool translate_;
+  bool started_ = false;   // translated: kStart emitted
+  bool finished_ = false;  // translated: kFinish emitted
+  bool tool_calls_seen_ = false;
+  // Translated mode: the tool calls started so far, in start order (the position is the
+  // canonical tool_index). DeepSeek and Qwen repeat a call's id on every delta, and some
+  // compatibles send whole calls without an index, so a call starts on a new index or a new id.
+  struct ToolSlot {
+    uint32_t upstream_index;
+    std::string id;
+  };
+  std::vector<ToolSlot> tool_slots_;
   enum class Body : uint8_t { kUnknown, kSse, kJson } body_ = Body::kUnknown;
   std::string json_body_;
   bool content_ = false;

@@ -7,14 +7,18 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 
 namespace llmesh::fakes {
 
 // The provider API the fake speaks.
-enum class Flavor { kOpenAi };
+enum class Flavor { kOpenAi, kAnthropic, kGemini };
 
-// "openai" → kOpenAi; INVALID_ARGUMENT otherwise.
+// "openai" → kOpenAi, "anthropic" → kAnthropic, "gemini" → kGemini; INVALID_ARGUMENT otherwise.
 absl::StatusOr<Flavor> ParseFlavor(std::string_view text);
+// The command-line spelling of `flavor` ("openai", ...).
+std::string_view FlavorName(Flavor flavor);
 
 struct FakeProviderOptions {
   std::string listen = "127.0.0.1:0";
@@ -22,10 +26,14 @@ struct FakeProviderOptions {
   // Prefix of the generated content ("<name>-0 <name>-1 ..."), owner of the listed models.
   std::string name = "fake";
   Flavor flavor = Flavor::kOpenAi;
-  // Non-empty: API requests must carry `Authorization: Bearer <api_key>` (else 401).
+  // Non-empty: API requests must carry this key in the flavor's credential header (else 401,
+  // or Gemini's 400/403).
   std::string api_key;
-  // Listed by GET /v1/models; empty means {"fake-model"}.
+  // Listed by the models endpoint; empty means {"fake-model"}.
   std::vector<std::string> models;
+  // Wall clock for timestamps in bodies and headers (`created`, rate-limit resets). Tests pin
+  // it; it is called from every worker, so it must be thread-safe.
+  absl::Time (*now)() = &absl::Now;
 };
 
 }  // namespace llmesh::fakes

@@ -4,6 +4,9 @@
 #include <utility>
 
 #include "common/status_macros.h"
+#include "tests/fakes/fake_provider/anthropic_api.h"
+#include "tests/fakes/fake_provider/gemini_api.h"
+#include "tests/fakes/fake_provider/openai_api.h"
 
 namespace llmesh::fakes {
 namespace {
@@ -13,20 +16,25 @@ constexpr std::chrono::milliseconds kStopWait{2000};
 
 }  // namespace
 
-absl::StatusOr<Flavor> ParseFlavor(std::string_view text) {
-  if (text == "openai") return Flavor::kOpenAi;
-  std::string message = "unsupported flavor \"";
-  message.append(text).append("\" (supported: openai)");
-  return absl::InvalidArgumentError(message);
+std::unique_ptr<FlavorApi> MakeFlavorApi(const FakeProviderOptions& options) {
+  switch (options.flavor) {
+    case Flavor::kAnthropic:
+      return std::make_unique<AnthropicApi>(options);
+    case Flavor::kGemini:
+      return std::make_unique<GeminiApi>(options);
+    case Flavor::kOpenAi:
+      break;
+  }
+  return std::make_unique<OpenAiApi>(options);
 }
 
 FakeProvider::FakeProvider(FakeProviderOptions options) {
   if (options.workers == 0) options.workers = 1;
   state_ = std::make_unique<FakeState>(std::move(options));
-  renderer_ = std::make_unique<OpenAiRenderer>(state_->options);
+  api_ = MakeFlavorApi(state_->options);
   workers_ = std::make_unique<http::IoWorkers>(state_->options.workers);
   for (size_t i = 0; i < workers_->size(); ++i) {
-    handlers_.push_back(std::make_unique<OpenAiHandler>(*state_, *renderer_, i));
+    handlers_.push_back(std::make_unique<FakeHandler>(*state_, *api_, i));
   }
   http::ServerOptions server_options;
   server_options.listen = state_->options.listen;
@@ -56,6 +64,7 @@ void FakeProvider::Stop() {
 
 absl::Status FakeProvider::SetScript(std::string_view json) {
   LLMESH_ASSIGN_OR_RETURN(FakeScript script, ParseFakeScript(json));
+  LLMESH_RETURN_IF_ERROR(CheckScriptForFlavor(script, state_->options.flavor));
   state_->script.Replace(std::move(script));
   return absl::OkStatus();
 }

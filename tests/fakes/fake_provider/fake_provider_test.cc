@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/fakes/fake_provider/fake_provider_fixture.h"
 #include "tests/unit/common/http/raw_connection.h"
 
 extern char** environ;
@@ -28,49 +29,9 @@ namespace {
 namespace bhttp = boost::beast::http;
 namespace json = boost::json;
 using http::testing::RawConnection;
-
-std::string HttpRequest(std::string_view method, std::string_view target, std::string_view body,
-                        std::string_view extra_headers = "") {
-  std::string request(method);
-  request.append(" ").append(target).append(" HTTP/1.1\r\nHost: fake\r\n");
-  request.append(extra_headers);
-  if (!body.empty() || method == "POST") {
-    request.append("Content-Type: application/json\r\nContent-Length: ")
-        .append(std::to_string(body.size()))
-        .append("\r\n");
-  }
-  request.append("\r\n").append(body);
-  return request;
-}
-
-// Timestamps differ per run; everything else in the fake's output is deterministic.
-std::string WithoutCreated(const std::string& text) {
-  static const std::regex kCreated("\"created\":[0-9]+");
-  return std::regex_replace(text, kCreated, "\"created\":0");
-}
-
-class FakeProviderTest : public ::testing::Test {
- protected:
-  void StartFake(FakeProviderOptions options = {}) {
-    fake_ = std::make_unique<FakeProvider>(std::move(options));
-    ASSERT_TRUE(fake_->Start().ok());
-    client_ = std::make_unique<RawConnection>(fake_->port());
-    ASSERT_TRUE(client_->connected());
-  }
-
-  RawConnection::Response Call(std::string_view method, std::string_view target,
-                               std::string_view body, std::string_view headers = "") {
-    EXPECT_TRUE(client_->Send(HttpRequest(method, target, body, headers)));
-    auto response = client_->ReadResponse();
-    EXPECT_TRUE(response.has_value());
-    return response ? *std::move(response) : RawConnection::Response{};
-  }
-
-  json::value Stats() { return json::parse(Call("GET", "/_fake/stats", "").body()); }
-
-  std::unique_ptr<FakeProvider> fake_;
-  std::unique_ptr<RawConnection> client_;
-};
+using test_support::FakeProviderTest;
+using test_support::HttpRequest;
+using test_support::WithoutCreated;
 
 constexpr std::string_view kStreamBody =
     R"({"model":"m1","messages":[{"role":"user","content":"hi"}],"stream":true,)"

@@ -2,6 +2,7 @@
 
 #include <boost/beast/core/string.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include "absl/strings/numbers.h"
@@ -51,8 +52,20 @@ absl::StatusOr<double> Probability(const json::value& value, std::string_view ke
   return result;
 }
 
+// A JSON object, or a string holding one (how OpenAI itself carries arguments); compact text.
+absl::StatusOr<std::string> ToolArguments(const json::value& value, std::string_view key) {
+  if (value.is_object()) return json::serialize(value);
+  if (value.is_string()) {
+    boost::system::error_code ec;
+    const json::value parsed = json::parse(value.get_string(), ec);
+    if (!ec && parsed.is_object()) return json::serialize(parsed);
+  }
+  return BadKey(key, "expected a JSON object or a string holding one");
+}
+
 constexpr int64_t kMaxMs = 24LL * 3600 * 1000;
 constexpr int64_t kMaxChunks = 1000000;
+constexpr int64_t kMaxTokens = 1000000000;
 
 absl::StatusOr<int64_t> HeaderInt(std::string_view name, std::string_view value, int64_t min,
                                   int64_t max) {
@@ -91,6 +104,8 @@ absl::StatusOr<FakeScript> ParseFakeScript(std::string_view text) {
       LLMESH_ASSIGN_OR_RETURN(script.error_code, String(value, key));
     } else if (key == "error_message") {
       LLMESH_ASSIGN_OR_RETURN(script.error_message, String(value, key));
+    } else if (key == "error_array") {
+      LLMESH_ASSIGN_OR_RETURN(script.error_array, Bool(value, key));
     } else if (key == "body") {
       LLMESH_ASSIGN_OR_RETURN(script.body, String(value, key));
       script.has_body = true;
@@ -120,6 +135,20 @@ absl::StatusOr<FakeScript> ParseFakeScript(std::string_view text) {
       LLMESH_ASSIGN_OR_RETURN(script.error_after_events, Int(value, key, -1, kMaxChunks));
     } else if (key == "malformed") {
       LLMESH_ASSIGN_OR_RETURN(script.malformed, Bool(value, key));
+    } else if (key == "blocked") {
+      LLMESH_ASSIGN_OR_RETURN(script.blocked, Bool(value, key));
+    } else if (key == "tool_call") {
+      LLMESH_ASSIGN_OR_RETURN(script.tool_call, String(value, key));
+    } else if (key == "tool_arguments") {
+      LLMESH_ASSIGN_OR_RETURN(script.tool_arguments, ToolArguments(value, key));
+    } else if (key == "reasoning_tokens") {
+      LLMESH_ASSIGN_OR_RETURN(script.reasoning_tokens, Int(value, key, 0, kMaxTokens));
+    } else if (key == "cached_tokens") {
+      LLMESH_ASSIGN_OR_RETURN(script.cached_tokens, Int(value, key, 0, kMaxTokens));
+    } else if (key == "keep_alive_comments") {
+      LLMESH_ASSIGN_OR_RETURN(script.keep_alive_comments, Int(value, key, 0, kMaxChunks));
+    } else if (key == "empty_choices_chunk") {
+      LLMESH_ASSIGN_OR_RETURN(script.empty_choices_chunk, Bool(value, key));
     } else if (key == "fail_probability") {
       LLMESH_ASSIGN_OR_RETURN(script.fail_probability, Probability(value, key));
     } else if (key == "count") {
@@ -129,6 +158,19 @@ absl::StatusOr<FakeScript> ParseFakeScript(std::string_view text) {
     }
   }
   return script;
+}
+
+absl::Status CheckScriptForFlavor(const FakeScript& script, Flavor flavor) {
+  auto unsupported = [flavor](std::string_view key, Flavor only) {
+    std::string message = "\"";
+    message.append(key).append("\" is not supported by the ").append(FlavorName(flavor));
+    message.append(" flavor (").append(FlavorName(only)).append(" only)");
+    return absl::InvalidArgumentError(message);
+  };
+  if (script.empty_choices_chunk && flavor != Flavor::kOpenAi) {
+    return unsupported("empty_choices_chunk", Flavor::kOpenAi);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<bool> ApplyFakeHeader(std::string_view name, std::string_view value,
@@ -158,6 +200,29 @@ absl::StatusOr<bool> ApplyFakeHeader(std::string_view name, std::string_view val
     LLMESH_ASSIGN_OR_RETURN(script.error_after_events, HeaderInt(name, value, -1, kMaxChunks));
   } else if (iequals(key, "malformed")) {
     LLMESH_ASSIGN_OR_RETURN(script.malformed, HeaderBool(name, value));
+  } else if (iequals(key, "blocked")) {
+    LLMESH_ASSIGN_OR_RETURN(script.blocked, HeaderBool(name, value));
+  } else if (iequals(key, "error-array")) {
+    LLMESH_ASSIGN_OR_RETURN(script.error_array, HeaderBool(name, value));
+  } else if (iequals(key, "tool-call")) {
+    script.tool_call.assign(value);
+  } else if (iequals(key, "tool-arguments")) {
+    boost::system::error_code ec;
+    const json::value arguments = json::parse(json::string_view(value.data(), value.size()), ec);
+    if (ec || !arguments.is_object()) {
+      std::string message = "header ";
+      message.append(name).append(": expected a JSON object");
+      return absl::InvalidArgumentError(message);
+    }
+    script.tool_arguments = json::serialize(arguments);
+  } else if (iequals(key, "reasoning-tokens")) {
+    LLMESH_ASSIGN_OR_RETURN(script.reasoning_tokens, HeaderInt(name, value, 0, kMaxTokens));
+  } else if (iequals(key, "cached-tokens")) {
+    LLMESH_ASSIGN_OR_RETURN(script.cached_tokens, HeaderInt(name, value, 0, kMaxTokens));
+  } else if (iequals(key, "keep-alive-comments")) {
+    LLMESH_ASSIGN_OR_RETURN(script.keep_alive_comments, HeaderInt(name, value, 0, kMaxChunks));
+  } else if (iequals(key, "empty-choices-chunk")) {
+    LLMESH_ASSIGN_OR_RETURN(script.empty_choices_chunk, HeaderBool(name, value));
   } else if (iequals(key, "fail-probability")) {
     double probability = 0;
     if (!absl::SimpleAtod(absl::string_view(value.data(), value.size()), &probability) ||

@@ -60,6 +60,28 @@ TEST(ParseFakeScriptTest, RejectsUnknownKeysAndBadValues) {
   EXPECT_EQ(ParseFakeScript("{").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(ParseFakeScriptTest, ToolArgumentsAreAnObjectOrAStringHoldingOne) {
+  auto object = ParseFakeScript(
+      R"({"tool_call":"get_weather","tool_arguments":{"city":"Paris", "unit":"celsius"}})");
+  ASSERT_TRUE(object.ok()) << object.status();
+  EXPECT_EQ(object->tool_call, "get_weather");
+  EXPECT_EQ(object->tool_arguments, R"({"city":"Paris","unit":"celsius"})");
+  auto text = ParseFakeScript(R"({"tool_call":"f","tool_arguments":"{\"a\": 1}"})");
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_EQ(text->tool_arguments, R"({"a":1})");
+  EXPECT_EQ(ParseFakeScript(R"({"tool_arguments":"[1]"})").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseFakeScript(R"({"tool_arguments":3})").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  FakeScript script;
+  EXPECT_TRUE(*ApplyFakeHeader("x-fake-tool-call", "g", script));
+  EXPECT_TRUE(*ApplyFakeHeader("x-fake-tool-arguments", R"({"b": [true]})", script));
+  EXPECT_EQ(script.tool_call, "g");
+  EXPECT_EQ(script.tool_arguments, R"({"b":[true]})");
+  EXPECT_EQ(ApplyFakeHeader("x-fake-tool-arguments", "nope", script).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(ApplyFakeHeaderTest, OverridesScriptFields) {
   FakeScript script;
   EXPECT_TRUE(*ApplyFakeHeader("X-Fake-Status", "429", script));

@@ -1,7 +1,7 @@
 // llmesh-fake-provider: a scriptable provider API emulator for tests, the demo and benchmarks.
 //
-//   llmesh-fake-provider --listen 127.0.0.1:0 [--workers N] [--name NAME] [--flavor openai]
-//                        [--api-key KEY] [--models a,b,c]
+//   llmesh-fake-provider --listen 127.0.0.1:0 [--workers N] [--name NAME]
+//                        [--flavor openai|anthropic|gemini] [--api-key KEY] [--models a,b,c]
 //
 // Prints {"msg":"listening","listener":"fake","address":...} on stderr once bound; exits 0 on
 // SIGTERM or SIGINT, 2 on a usage error, 1 if it cannot listen.
@@ -20,7 +20,8 @@ namespace {
 
 constexpr std::string_view kUsage =
     "usage: llmesh-fake-provider [--listen HOST:PORT] [--workers N] [--name NAME]\n"
-    "                            [--flavor openai] [--api-key KEY] [--models a,b,c]\n";
+    "                            [--flavor openai|anthropic|gemini] [--api-key KEY]\n"
+    "                            [--models a,b,c]\n";
 
 int UsageError(std::string_view message) {
   std::fprintf(stderr, "llmesh-fake-provider: %.*s\n%.*s", static_cast<int>(message.size()),

@@ -1,91 +1,65 @@
 #include "tests/fakes/fake_provider/openai_render.h"
 
 #include <bit>
-#include <charconv>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/absl_view.h"
 
 namespace llmesh::fakes {
 namespace {
 
-constexpr std::string_view kHex = "0123456789abcdef";
 // Fixed "created" of listed models, like the real API's static model timestamps.
 constexpr int64_t kModelCreated = 1715367049;
 
-void AppendUsage(std::string& out, int64_t prompt_tokens, int64_t completion_tokens, bool details) {
-  absl::StrAppend(&out, "{\"prompt_tokens\":", prompt_tokens,
-                  ",\"completion_tokens\":", completion_tokens,
-                  ",\"total_tokens\":", prompt_tokens + completion_tokens);
+// completion_tokens includes reasoning tokens, as the real API counts them.
+void AppendUsage(std::string& out, const TokenCounts& tokens, bool details) {
+  const int64_t completion = tokens.output + tokens.reasoning;
+  absl::StrAppend(&out, "{\"prompt_tokens\":", tokens.prompt,
+                  ",\"completion_tokens\":", completion,
+                  ",\"total_tokens\":", tokens.prompt + completion);
   if (details) {
-    out.append(
-        ",\"prompt_tokens_details\":{\"cached_tokens\":0,\"audio_tokens\":0},"
-        "\"completion_tokens_details\":{\"reasoning_tokens\":0,\"audio_tokens\":0,"
-        "\"accepted_prediction_tokens\":0,\"rejected_prediction_tokens\":0}");
+    absl::StrAppend(&out, ",\"prompt_tokens_details\":{\"cached_tokens\":", tokens.cached,
+                    ",\"audio_tokens\":0},\"completion_tokens_details\":{\"reasoning_tokens\":",
+                    tokens.reasoning,
+                    ",\"audio_tokens\":0,\"accepted_prediction_tokens\":0,"
+                    "\"rejected_prediction_tokens\":0}");
   }
   out.push_back('}');
 }
 
-// This Abseil's string_view is its own type; std::string_view needs an explicit bridge.
-absl::string_view AsAbsl(std::string_view text) { return {text.data(), text.size()}; }
-
-uint64_t Fnv1a(std::string_view text) {
-  uint64_t hash = 1469598103934665603ULL;
-  for (unsigned char c : text) {
-    hash ^= c;
-    hash *= 1099511628211ULL;
-  }
-  return hash;
+std::string_view FinishReason(const ChatCompletionShape& shape) {
+  if (shape.blocked) return "content_filter";
+  return shape.tool != nullptr ? "tool_calls" : "stop";
 }
 
 }  // namespace
 
-std::array<float, kEmbeddingDimensions> EmbeddingVector(std::string_view item) {
-  static_assert(kEmbeddingDimensions <= sizeof(uint64_t));
-  const uint64_t hash = Fnv1a(item);
-  std::array<float, kEmbeddingDimensions> vector;
-  for (size_t j = 0; j < kEmbeddingDimensions; ++j) {
-    vector[j] = static_cast<float>(static_cast<double>((hash >> (8 * j)) & 0xff) / 127.5 - 1.0);
+void AppendOpenAiErrorBody(std::string_view message, std::string_view type, std::string_view code,
+                           std::string& out) {
+  out.append("{\"error\":{\"message\":\"");
+  AppendJsonEscaped(out, message);
+  out.append("\",\"type\":\"");
+  AppendJsonEscaped(out, type);
+  out.append("\",\"param\":null,\"code\":");
+  if (code.empty()) {
+    out.append("null");
+  } else {
+    out.push_back('"');
+    AppendJsonEscaped(out, code);
+    out.push_back('"');
   }
-  return vector;
-}
-
-void AppendJsonEscaped(std::string& out, std::string_view text) {
-  for (char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out.push_back('\\');
-      out.push_back(c);
-    } else if (byte < 0x20) {
-      out.append("\\u00");
-      out.push_back(kHex[byte >> 4]);
-      out.push_back(kHex[byte & 0xf]);
-    } else {
-      out.push_back(c);
-    }
-  }
+  out.append("}}");
 }
 
 std::string OpenAiErrorBody(std::string_view message, std::string_view type,
                             std::string_view code) {
-  std::string body = "{\"error\":{\"message\":\"";
-  AppendJsonEscaped(body, message);
-  body.append("\",\"type\":\"");
-  AppendJsonEscaped(body, type);
-  body.append("\",\"param\":null,\"code\":");
-  if (code.empty()) {
-    body.append("null");
-  } else {
-    body.push_back('"');
-    AppendJsonEscaped(body, code);
-    body.push_back('"');
-  }
-  body.append("}}");
+  std::string body;
+  AppendOpenAiErrorBody(message, type, code, body);
   return body;
 }
 
-OpenAiRenderer::OpenAiRenderer(const FakeProviderOptions& options) {
-  AppendJsonEscaped(escaped_name_, options.name);
+OpenAiRenderer::OpenAiRenderer(const FakeProviderOptions& options) : text_(options.name) {
   std::vector<std::string> models = options.models;
   if (models.empty()) models.push_back("fake-model");
   models_body_ = "{\"object\":\"list\",\"data\":[";
@@ -94,36 +68,51 @@ OpenAiRenderer::OpenAiRenderer(const FakeProviderOptions& options) {
     models_body_.append("{\"id\":\"");
     AppendJsonEscaped(models_body_, models[i]);
     absl::StrAppend(&models_body_, "\",\"object\":\"model\",\"created\":", kModelCreated,
-                    ",\"owned_by\":\"", escaped_name_, "\"}");
+                    ",\"owned_by\":\"", AbslView(text_.escaped_name()), "\"}");
   }
   models_body_.append("]}");
 }
 
-void OpenAiRenderer::AppendPiece(int64_t index, std::string& out) const {
-  absl::StrAppend(&out, escaped_name_, "-", index, " ");
+void OpenAiRenderer::AppendToolCallHead(const ChatCompletionShape& shape, bool streamed,
+                                        std::string& out) const {
+  // Only stream deltas carry the call's position.
+  out.append(streamed ? "{\"index\":0,\"id\":\"" : "{\"id\":\"");
+  out.append(shape.call_id);
+  out.append("\",\"type\":\"function\",\"function\":{\"name\":\"");
+  out.append(shape.tool->escaped_name);
+  out.append("\",\"arguments\":\"");
 }
 
 std::string OpenAiRenderer::ChatCompletion(const ChatCompletionShape& shape) const {
   std::string body;
-  body.reserve(512 + static_cast<size_t>(shape.chunks) * (escaped_name_.size() + 8));
-  absl::StrAppend(&body, "{\"id\":\"", AsAbsl(shape.id),
+  body.reserve(512 + text_.PiecesSizeBound(shape.chunks));
+  absl::StrAppend(&body, "{\"id\":\"", AbslView(shape.id),
                   "\",\"object\":\"chat.completion\",\"created\":", shape.created, ",\"model\":\"");
   AppendJsonEscaped(body, shape.model);
   body.append(
       "\",\"system_fingerprint\":\"fp_fake\",\"choices\":[{\"index\":0,\"message\":"
-      "{\"role\":\"assistant\",\"content\":\"");
-  for (int64_t i = 0; i < shape.chunks; ++i) AppendPiece(i, body);
-  body.append(
-      "\",\"refusal\":null,\"annotations\":[]},\"logprobs\":null,\"finish_reason\":\"stop\"}],"
-      "\"usage\":");
-  AppendUsage(body, shape.prompt_tokens, shape.chunks, /*details=*/true);
+      "{\"role\":\"assistant\",\"content\":");
+  if (shape.tool == nullptr) {
+    body.push_back('"');
+    text_.AppendPieces(shape.chunks, body);
+    body.push_back('"');
+  } else {
+    body.append("null,\"tool_calls\":[");
+    AppendToolCallHead(shape, /*streamed=*/false, body);
+    body.append(shape.tool->arguments_literal);
+    body.append("\"}}]");
+  }
+  body.append(",\"refusal\":null,\"annotations\":[]},\"logprobs\":null,\"finish_reason\":\"");
+  body.append(FinishReason(shape));
+  body.append("\"}],\"usage\":");
+  AppendUsage(body, shape.tokens, /*details=*/true);
   body.push_back('}');
   return body;
 }
 
 std::string OpenAiRenderer::StreamPrefix(const ChatCompletionShape& shape) const {
   std::string prefix;
-  absl::StrAppend(&prefix, "data: {\"id\":\"", AsAbsl(shape.id),
+  absl::StrAppend(&prefix, "data: {\"id\":\"", AbslView(shape.id),
                   "\",\"object\":\"chat.completion.chunk\",\"created\":", shape.created,
                   ",\"model\":\"");
   AppendJsonEscaped(prefix, shape.model);
@@ -134,26 +123,49 @@ std::string OpenAiRenderer::StreamPrefix(const ChatCompletionShape& shape) const
 void OpenAiRenderer::StreamEvent(const ChatCompletionShape& shape, std::string_view prefix,
                                  size_t index, std::string& out) const {
   out.clear();
-  const size_t chunks = static_cast<size_t>(shape.chunks);
+  const size_t first = FirstContentEvent(shape);
+  const size_t content_end = first + ContentEventCount(shape);
   const std::string_view suffix = shape.include_usage ? ",\"usage\":null}\n\n" : "}\n\n";
   if (index == StreamEventCount(shape) - 1) {
     out.append("data: [DONE]\n\n");
     return;
   }
+  if (shape.empty_choices_chunk && index == 0) {
+    // Azure's content-filter verdict on the prompt, before any choice.
+    absl::StrAppend(&out, "data: {\"choices\":[],\"created\":0,\"id\":\"\",\"model\":\"\","
+                    "\"object\":\"\",\"prompt_filter_results\":[{\"prompt_index\":0,"
+                    "\"content_filter_results\":{\"hate\":{\"filtered\":false,\"severity\":\"safe\"},"
+                    "\"self_harm\":{\"filtered\":false,\"severity\":\"safe\"},"
+                    "\"sexual\":{\"filtered\":false,\"severity\":\"safe\"},"
+                    "\"violence\":{\"filtered\":false,\"severity\":\"safe\"}}}]}\n\n");
+    return;
+  }
   out.append(prefix);
-  if (index == 0) {
+  if (index == first - 1 && shape.tool == nullptr) {
     out.append(
         "[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"},"
         "\"finish_reason\":null}]");
-  } else if (index <= chunks) {
+  } else if (index == first - 1) {
+    out.append("[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[");
+    AppendToolCallHead(shape, /*streamed=*/true, out);
+    out.append("\"}}],\"refusal\":null},\"finish_reason\":null}]");
+  } else if (index < content_end && shape.tool == nullptr) {
     out.append("[{\"index\":0,\"delta\":{\"content\":\"");
-    AppendPiece(static_cast<int64_t>(index - 1), out);
+    text_.AppendPiece(static_cast<int64_t>(index - first), out);
     out.append("\"},\"finish_reason\":null}]");
-  } else if (index == chunks + 1) {
-    out.append("[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]");
+  } else if (index < content_end) {
+    out.append(
+        "[{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"");
+    out.append(shape.tool->fragments[index - first]);
+    out.append("\"}}]},\"finish_reason\":null}]");
+  } else if (index == content_end) {
+    out.append("[{\"index\":0,\"delta\":{},\"finish_reason\":\"");
+    out.append(FinishReason(shape));
+    out.append("\"}]");
   } else {
     out.append("[],\"usage\":");
-    AppendUsage(out, shape.prompt_tokens, shape.chunks, /*details=*/false);
+    // Details only when there is something to detail, like the real usage chunk of old.
+    AppendUsage(out, shape.tokens, /*details=*/shape.tokens.cached > 0 || shape.tokens.reasoning > 0);
     out.append("}\n\n");
     return;
   }
@@ -164,7 +176,6 @@ std::string OpenAiRenderer::Embeddings(std::string_view model,
                                        const std::vector<std::string_view>& items,
                                        EmbeddingEncoding encoding, int64_t prompt_tokens) const {
   std::string body = "{\"object\":\"list\",\"data\":[";
-  char number[32];
   char bytes[kEmbeddingDimensions * sizeof(float)];
   for (size_t i = 0; i < items.size(); ++i) {
     if (i > 0) body.push_back(',');
@@ -183,15 +194,8 @@ std::string OpenAiRenderer::Embeddings(std::string_view model,
       body.append("\"}");
       continue;
     }
-    body.push_back('[');
-    for (size_t j = 0; j < vector.size(); ++j) {
-      // Shortest round-trip text: a client reading it back as float32 gets the exact value
-      // the base64 form carries.
-      const std::to_chars_result result = std::to_chars(number, number + sizeof(number), vector[j]);
-      if (j > 0) body.push_back(',');
-      body.append(number, result.ptr);
-    }
-    body.append("]}");
+    AppendFloatArray(vector, body);
+    body.push_back('}');
   }
   body.append("],\"model\":\"");
   AppendJsonEscaped(body, model);

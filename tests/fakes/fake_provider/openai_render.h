@@ -4,29 +4,21 @@
 // Threading: an OpenAiRenderer is immutable after construction and shared by all workers.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "tests/fakes/fake_provider/fake_options.h"
+#include "tests/fakes/fake_provider/fake_render.h"
 
 namespace llmesh::fakes {
 
-// Appends `text` as the inside of a JSON string literal (no quotes).
-void AppendJsonEscaped(std::string& out, std::string_view text);
-
 // An OpenAI error body: {"error":{"message","type","param":null,"code"}}; empty code → null.
 std::string OpenAiErrorBody(std::string_view message, std::string_view type, std::string_view code);
-
-// Dimensions of every fake embedding vector.
-inline constexpr size_t kEmbeddingDimensions = 8;
-
-// The deterministic embedding of one input item (a string, or a token array's JSON text):
-// component j is byte j of the item's FNV-1a hash mapped to [-1, 1], as a float32 like the
-// real API's vectors.
-std::array<float, kEmbeddingDimensions> EmbeddingVector(std::string_view item);
+// The same, appended to `out`.
+void AppendOpenAiErrorBody(std::string_view message, std::string_view type, std::string_view code,
+                           std::string& out);
 
 // How POST /v1/embeddings returns each vector (`encoding_format`).
 enum class EmbeddingEncoding {
@@ -35,14 +27,21 @@ enum class EmbeddingEncoding {
   kBase64,  // "base64": base64 (standard alphabet, padded) of the float32 little-endian bytes
 };
 
-// What one chat completion looks like; all views must outlive the renderer calls.
+// What one chat completion looks like; all views and `tool` must outlive the renderer calls.
 struct ChatCompletionShape {
   std::string_view id;     // "chatcmpl-..."
   int64_t created = 0;     // unix seconds
   std::string_view model;  // echoed from the request, unescaped
   int64_t chunks = 3;      // content pieces
-  int64_t prompt_tokens = 1;
+  TokenCounts tokens;
   bool include_usage = false;  // streams: every chunk has "usage":null plus a usage chunk
+  // Set: the answer is one call of this tool with id `call_id` instead of text; its
+  // arguments stream as two fragments after the call's head.
+  const ToolCallText* tool = nullptr;
+  std::string_view call_id;  // "call_..."
+  bool blocked = false;      // finish_reason content_filter, no content
+  // Streams: a first chunk with `choices: []` and prompt_filter_results (Azure).
+  bool empty_choices_chunk = false;
 };
 
 class OpenAiRenderer {
@@ -55,13 +54,19 @@ class OpenAiRenderer {
   // The non-streaming chat.completion body.
   std::string ChatCompletion(const ChatCompletionShape& shape) const;
 
-  // Stream events: role chunk, `chunks` content chunks, finish chunk, the usage chunk when
-  // include_usage, then `data: [DONE]`. Each event is "data: ...\n\n".
-  size_t StreamEventCount(const ChatCompletionShape& shape) const {
-    return static_cast<size_t>(shape.chunks) + (shape.include_usage ? 4 : 3);
+  // Stream events: the Azure empty-choices chunk when asked, role chunk (carrying the tool
+  // call's head for a call), the content chunks (`chunks` pieces, or a call's two argument
+  // fragments), finish chunk, the usage chunk when include_usage, then `data: [DONE]`. Each
+  // event is "data: ...\n\n".
+  static size_t ContentEventCount(const ChatCompletionShape& shape) {
+    return shape.tool == nullptr ? static_cast<size_t>(shape.chunks) : 2;
   }
-  // Index of the first content event (content events are 1..chunks).
-  static constexpr size_t kFirstContentEvent = 1;
+  static size_t FirstContentEvent(const ChatCompletionShape& shape) {
+    return shape.empty_choices_chunk ? 2 : 1;
+  }
+  static size_t StreamEventCount(const ChatCompletionShape& shape) {
+    return FirstContentEvent(shape) + ContentEventCount(shape) + (shape.include_usage ? 3 : 2);
+  }
   // Replaces `out` with event `index` (< StreamEventCount). `prefix` is StreamPrefix(shape).
   void StreamEvent(const ChatCompletionShape& shape, std::string_view prefix, size_t index,
                    std::string& out) const;
@@ -73,9 +78,10 @@ class OpenAiRenderer {
                          EmbeddingEncoding encoding, int64_t prompt_tokens) const;
 
  private:
-  void AppendPiece(int64_t index, std::string& out) const;
+  // A tool call up to the opening quote of its arguments.
+  void AppendToolCallHead(const ChatCompletionShape& shape, bool streamed, std::string& out) const;
 
-  std::string escaped_name_;
+  AnswerText text_;
   std::string models_body_;
 };
 

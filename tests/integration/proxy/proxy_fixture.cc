@@ -31,11 +31,13 @@ uint64_t FakeProviderProcess::Requests() const {
   return boost::json::value_to<uint64_t>(Stats().at("requests"));
 }
 
-FakeProviderProcess& ProxyTest::StartProvider(std::string_view name) {
+FakeProviderProcess& ProxyTest::StartProvider(std::string_view name, std::string_view flavor) {
   auto fake = std::make_unique<FakeProviderProcess>();
   fake->name = std::string(name);
-  absl::StatusOr<std::unique_ptr<ChildProcess>> process = ChildProcess::Start(
-      BinaryPath("llmesh-fake-provider"), {"--listen", "127.0.0.1:0", "--name", fake->name});
+  fake->flavor = std::string(flavor);
+  absl::StatusOr<std::unique_ptr<ChildProcess>> process =
+      ChildProcess::Start(BinaryPath("llmesh-fake-provider"),
+                          {"--listen", "127.0.0.1:0", "--name", fake->name, "--flavor", fake->flavor});
   EXPECT_TRUE(process.ok()) << process.status();
   fake->process = *std::move(process);
   absl::StatusOr<uint16_t> port = fake->process->WaitForListening("fake", kStartTimeout);
@@ -56,7 +58,7 @@ std::string ProxyTest::ChatConfig(std::string_view route_extra, std::string_view
   yaml += "providers:\n";
   for (const auto& fake : providers_) {
     yaml += "  - name: " + fake->name + "\n";
-    yaml += "    kind: openai\n";
+    yaml += "    kind: " + fake->Kind() + "\n";
     yaml += "    base_url: " + fake->BaseUrl() + "\n";
     yaml += "    api_key_env: KEY_" + fake->name + "\n";
     yaml += "    models: [{name: fake-model, context_window: 1000, input_usd_per_mtok: 1, output_usd_per_mtok: 2}]\n";

@@ -21,10 +21,16 @@ namespace llmesh::testing {
 
 struct FakeProviderProcess {
   std::string name;
+  std::string flavor;  // the API it speaks: openai, anthropic or gemini
   uint16_t port = 0;
   std::unique_ptr<ChildProcess> process;
 
-  std::string BaseUrl() const { return "http://127.0.0.1:" + std::to_string(port) + "/v1"; }
+  // The base_url a config gives it (the API's version prefix included, as for the real one).
+  std::string BaseUrl() const {
+    return "http://127.0.0.1:" + std::to_string(port) + (flavor == "gemini" ? "/v1beta" : "/v1");
+  }
+  // The provider kind that speaks its API.
+  std::string Kind() const { return flavor; }
   // POST /_fake/script; fails the test unless it is accepted.
   void Script(std::string_view json) const;
   void Reset() const;
@@ -34,8 +40,9 @@ struct FakeProviderProcess {
 
 class ProxyTest : public ::testing::Test {
  protected:
-  // Starts one fake provider named `name` (its only model is "fake-model").
-  FakeProviderProcess& StartProvider(std::string_view name);
+  // Starts one fake provider named `name` speaking `flavor`'s API (its only model is
+  // "fake-model").
+  FakeProviderProcess& StartProvider(std::string_view name, std::string_view flavor = "openai");
 
   // A route `chat` over the started providers, one priority tier each in start order, with
   // `route_extra` appended to the route (e.g. "    timeouts: {first_byte: 300ms}\n") and

@@ -89,12 +89,18 @@ TEST_F(ConfigSnapshotTest, HealthIsSharedAcrossReloadsAndVersionsFollowContent) 
   EXPECT_NE((*first)->version(), (*changed)->version());
 }
 
-TEST_F(ConfigSnapshotTest, RefusesAProviderKindThisVersionCannotSpeak) {
+TEST_F(ConfigSnapshotTest, RoutesKnowWhichClientFormatsNeedTheCanonicalForm) {
   std::string yaml(kConfig);
   yaml.replace(yaml.find("kind: openai\n"), 13, "kind: anthropic\n");
   auto snapshot = ConfigSnapshot::Compile(Parse(yaml), shared_, FakeEnv());
-  ASSERT_FALSE(snapshot.ok());
-  EXPECT_EQ(snapshot.status().message(), "providers[0].kind: anthropic is not supported by this version of llmesh-proxy");
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+  EXPECT_EQ((*snapshot)->providers()[0]->adapter->format(), provider::ApiFormat::kAnthropic);
+  const RouteSpec& mixed = (*snapshot)->routes()[0];
+  EXPECT_TRUE(mixed.NeedsCanonical(provider::ApiFormat::kOpenAi));
+  EXPECT_TRUE(mixed.NeedsCanonical(provider::ApiFormat::kAnthropic));
+  const RouteSpec& openai_only = (*snapshot)->routes()[1];
+  EXPECT_FALSE(openai_only.NeedsCanonical(provider::ApiFormat::kOpenAi));
+  EXPECT_TRUE(openai_only.NeedsCanonical(provider::ApiFormat::kAnthropic));
 }
 
 TEST_F(ConfigSnapshotTest, RefusesTheReservedHedgedStrategy) {

@@ -110,5 +110,89 @@ TEST(ParseClientRequestTest, RejectsEmbeddingsWithoutInput) {
   ExpectRejected(Operation::kEmbeddings, {R"({"input":"x"})", "'model' is required", "model"});
 }
 
+
+void ExpectAnthropicRejected(const Rejection& r) {
+  SCOPED_TRACE(r.body);
+  const absl::StatusOr<ClientRequest> request =
+      ParseClientRequest(Operation::kChatCompletions, r.body, ApiFormat::kAnthropic);
+  ASSERT_FALSE(request.ok());
+  EXPECT_EQ(request.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(request.status().message()), r.message);
+  EXPECT_EQ(ParamOf(request.status()), r.param);
+}
+
+TEST(ParseClientRequestTest, ReadsAnAnthropicMessagesRequest) {
+  const absl::StatusOr<ClientRequest> request = ParseClientRequest(
+      Operation::kChatCompletions,
+      R"({"model":"fast","max_tokens":256,"messages":[{"role":"user","content":"hi"}],"stream":true})",
+      ApiFormat::kAnthropic);
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->format, ApiFormat::kAnthropic);
+  EXPECT_EQ(request->model, "fast");
+  EXPECT_TRUE(request->stream);
+  EXPECT_TRUE(request->include_usage);  // Anthropic streams always carry usage
+  EXPECT_FALSE(request->chat.has_value());  // the codec fills the canonical form, not the parser
+  EXPECT_EQ(request->raw,
+            R"({"model":"fast","max_tokens":256,"messages":[{"role":"user","content":"hi"}],"stream":true})");
+}
+
+TEST(ParseClientRequestTest, AnAnthropicRequestWithoutStreamDoesNotStream) {
+  for (const char* body : {R"({"model":"m","max_tokens":1,"messages":[{"role":"user","content":"hi"}]})",
+                           R"({"model":"m","max_tokens":1,"messages":[{"role":"user","content":"hi"}],"stream":null})",
+                           R"({"model":"m","max_tokens":1,"messages":[{"role":"user","content":"hi"}],"stream":false})"}) {
+    SCOPED_TRACE(body);
+    const absl::StatusOr<ClientRequest> request =
+        ParseClientRequest(Operation::kChatCompletions, body, ApiFormat::kAnthropic);
+    ASSERT_TRUE(request.ok()) << request.status();
+    EXPECT_FALSE(request->stream);
+    EXPECT_FALSE(request->include_usage);
+  }
+}
+
+TEST(ParseClientRequestTest, RejectsAnthropicRequestsInAnthropicsWords) {
+  const Rejection cases[] = {
+      {R"({"max_tokens":1,"messages":[{"role":"user","content":"hi"}]})", "model: Field required", "model"},
+      {R"({"model":null,"max_tokens":1,"messages":[{"role":"user","content":"hi"}]})", "model: Field required",
+       "model"},
+      {R"({"model":"","max_tokens":1,"messages":[{"role":"user","content":"hi"}]})", "model: Field required",
+       "model"},
+      {R"({"model":7,"max_tokens":1,"messages":[{"role":"user","content":"hi"}]})",
+       "model: Input should be a valid string", "model"},
+      {R"({"model":"m","max_tokens":1})", "messages: Field required", "messages"},
+      {R"({"model":"m","max_tokens":1,"messages":[]})", "messages: Field required", "messages"},
+      {R"({"model":"m","max_tokens":1,"messages":"hi"})", "messages: Field required", "messages"},
+      {R"({"model":"m","messages":[{"role":"user","content":"hi"}]})", "max_tokens: Field required", "max_tokens"},
+      {R"({"model":"m","max_tokens":null,"messages":[{"role":"user","content":"hi"}]})",
+       "max_tokens: Field required", "max_tokens"},
+      {R"({"model":"m","max_tokens":0,"messages":[{"role":"user","content":"hi"}]})",
+       "max_tokens: Input should be a positive integer", "max_tokens"},
+      {R"({"model":"m","max_tokens":-5,"messages":[{"role":"user","content":"hi"}]})",
+       "max_tokens: Input should be a positive integer", "max_tokens"},
+      {R"({"model":"m","max_tokens":1.5,"messages":[{"role":"user","content":"hi"}]})",
+       "max_tokens: Input should be a positive integer", "max_tokens"},
+      {R"({"model":"m","max_tokens":"100","messages":[{"role":"user","content":"hi"}]})",
+       "max_tokens: Input should be a positive integer", "max_tokens"},
+      {R"({"model":"m","max_tokens":1,"messages":[{"role":"user","content":"hi"}],"stream":"yes"})",
+       "stream: Input should be a valid boolean", "stream"},
+  };
+  for (const Rejection& r : cases) ExpectAnthropicRejected(r);
+}
+
+TEST(ParseClientRequestTest, RejectsUnparseableAnthropicBodiesWithoutAParam) {
+  ExpectAnthropicRejected({"[1]", "We could not parse the JSON body of your request: expected a JSON object", ""});
+}
+
+TEST(NoCanonicalFormTest, SaysWhyTheCodecCouldNotTranslate) {
+  ClientRequest request;
+  request.format = ApiFormat::kAnthropic;
+  const absl::Status generic = NoCanonicalForm(request);
+  EXPECT_EQ(generic.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(generic.message(), "the anthropic request has no translated form for this provider");
+  request.untranslatable = "audio input cannot be translated to another provider's API";
+  const absl::Status reason = NoCanonicalForm(request);
+  EXPECT_EQ(reason.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(reason.message(), "audio input cannot be translated to another provider's API");
+}
+
 }  // namespace
 }  // namespace llmesh::provider

@@ -67,15 +67,60 @@ std::vector<std::string_view> RandomSplit(std::string_view body, std::mt19937_64
   return pieces;
 }
 
+// Checks the canonical event order (canonical.h): kStart once and first, tool arguments only
+// for started calls, kFinish at most once, kUsage only after it and last.
+struct EventOrder {
+  bool started = false;
+  bool finished = false;
+  bool usage = false;
+  uint32_t tool_calls = 0;
+
+  void Check(const std::vector<StreamEvent>& events) {
+    for (const StreamEvent& event : events) {
+      ASSERT_FALSE(usage) << "event after kUsage";
+      ASSERT_EQ(event.kind == StreamEvent::Kind::kStart, !started) << "kStart must come first, once";
+      started = true;
+      switch (event.kind) {
+        case StreamEvent::Kind::kToolCallStart:
+          ASSERT_EQ(event.tool_index, tool_calls) << "tool calls are numbered in start order";
+          ASSERT_FALSE(event.id.empty());
+          ++tool_calls;
+          break;
+        case StreamEvent::Kind::kToolCallArguments:
+          ASSERT_LT(event.tool_index, tool_calls) << "arguments of a call that never started";
+          break;
+        case StreamEvent::Kind::kFinish:
+          ASSERT_FALSE(finished) << "second kFinish";
+          finished = true;
+          break;
+        case StreamEvent::Kind::kUsage:
+          ASSERT_TRUE(finished) << "kUsage before kFinish";
+          usage = true;
+          break;
+        default:
+          break;
+      }
+    }
+  }
+};
+
 // Feeds `body` in random pieces and checks the decoder's contract.
-void FeedAndCheck(std::string_view body, std::mt19937_64& rng) {
-  OpenAiStreamDecoder decoder(std::uniform_int_distribution<int>(0, 1)(rng) == 1);
+void FeedAndCheck(std::string_view body, std::mt19937_64& rng, bool translate = false) {
+  OpenAiStreamDecoder decoder(std::uniform_int_distribution<int>(0, 1)(rng) == 1, translate);
   StreamDecoder::Progress progress;
+  EventOrder order;
   bool ended = false;
   for (std::string_view piece : RandomSplit(body, rng)) {
     decoder.Feed(piece, progress);
     if (ended) {
       ASSERT_TRUE(progress.wire.empty()) << "output after the stream ended";
+      ASSERT_TRUE(progress.events.empty()) << "events after the stream ended";
+    }
+    if (translate) {
+      ASSERT_TRUE(progress.wire.empty()) << "wire bytes from a translating decoder";
+      order.Check(progress.events);
+      if (::testing::Test::HasFatalFailure()) return;
+      progress.events.clear();
     }
     if (!progress.wire.empty()) {
       ASSERT_EQ(progress.wire.compare(0, 6, "data: "), 0);
@@ -111,6 +156,22 @@ TEST(StreamFuzzTest, MutatedGoldenStreamsNeverBreakTheDecoder) {
     const std::string body = Mutate(goldens[static_cast<size_t>(i) % goldens.size()], rng);
     SCOPED_TRACE(::testing::Message() << "iteration " << i);
     FeedAndCheck(body, rng);
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+}
+
+TEST(StreamFuzzTest, MutatedGoldenStreamsNeverBreakTheTranslatingDecoder) {
+  const std::vector<std::string> goldens = {
+      testing::ReadTestdata("openai/text_stream.sse"),
+      testing::ReadTestdata("openai/tool_call_stream.sse"),
+      testing::ReadTestdata("openai/deepseek_keepalive_stream.sse"),
+      testing::ReadTestdata("openai/azure_prompt_filter_stream.sse"),
+      testing::ReadTestdata("openai/groq_x_groq_stream.sse")};
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < kIterations; ++i) {
+    const std::string body = i % 4 == 0 ? RandomBody(rng) : Mutate(goldens[static_cast<size_t>(i) % goldens.size()], rng);
+    SCOPED_TRACE(::testing::Message() << "iteration " << i);
+    FeedAndCheck(body, rng, /*translate=*/true);
     if (::testing::Test::HasFatalFailure()) return;
   }
 }

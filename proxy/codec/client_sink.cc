@@ -1,0 +1,82 @@
+#include "proxy/codec/client_sink.h"
+
+#include <utility>
+
+#include <boost/beast/http/field.hpp>
+
+namespace llmesh::codec {
+
+namespace asio = boost::asio;
+namespace beast_http = boost::beast::http;
+
+void SetAnswerHeaders(beast_http::fields& fields, const failover::AnswerInfo& answer, std::string_view request_id) {
+  if (answer.target != nullptr) {
+    fields.set("x-llmesh-provider", answer.target->provider->name);
+    fields.set("x-llmesh-model", answer.target->model->name);
+  }
+  fields.set("x-llmesh-attempts", std::to_string(answer.attempts));
+  fields.set("x-llmesh-request-id", request_id);
+}
+
+asio::awaitable<absl::Status> ClientSink::SendBody(const failover::AnswerInfo& answer, int status,
+                                                   provider::DecodedResponse decoded) {
+  std::string body;
+  if (!decoded.body.empty()) {
+    body = std::move(decoded.body);
+  } else {
+    absl::StatusOr<std::string> rendered = RenderBody(decoded);
+    if (!rendered.ok()) co_return rendered.status();
+    body = *std::move(rendered);
+  }
+  http::Response response{static_cast<beast_http::status>(status), request_.version()};
+  response.set(beast_http::field::content_type, "application/json");
+  SetAnswerHeaders(response.base(), answer, request_id_);
+  response.keep_alive(request_.keep_alive());
+  response.body() = std::move(body);
+  response.prepare_payload();
+  co_return co_await writer_.Send(std::move(response));
+}
+
+asio::awaitable<absl::Status> ClientSink::StartStream(const failover::AnswerInfo& answer) {
+  translated_ = !answer.target->provider->adapter->PassesThrough(client_);
+  beast_http::response_header<> head;
+  head.version(request_.version());
+  head.result(beast_http::status::ok);
+  head.set(beast_http::field::content_type, "text/event-stream");
+  head.set(beast_http::field::cache_control, "no-cache");
+  SetAnswerHeaders(head, answer, request_id_);
+  co_return co_await writer_.StartStream(std::move(head));
+}
+
+asio::awaitable<absl::Status> ClientSink::WriteStream(provider::StreamDecoder::Progress& progress) {
+  absl::Status written;
+  if (!progress.wire.empty()) {
+    written = co_await writer_.Write(progress.wire);
+    progress.wire.clear();
+  }
+  if (!progress.events.empty()) {
+    encoded_.clear();
+    EncodeEvents(progress.events, encoded_);
+    progress.events.clear();
+    if (written.ok()) written = co_await writer_.Write(encoded_);
+  }
+  co_return written;
+}
+
+asio::awaitable<absl::Status> ClientSink::FinishStream() {
+  if (translated_) {
+    encoded_.clear();
+    EncodeEnd(encoded_);
+    if (absl::Status written = co_await writer_.Write(encoded_); !written.ok()) co_return written;
+  }
+  co_return co_await writer_.Finish();
+}
+
+asio::awaitable<void> ClientSink::FailStream(const provider::UpstreamFailure& failure) {
+  // The error event tells SDKs what happened; not finishing the chunked body tells every other
+  // client that the stream is incomplete.
+  const std::string event = StreamError(failure);
+  (void)co_await writer_.Write(event);
+}
+
+}  // namespace llmesh::codec
