@@ -211,7 +211,10 @@ error_code Connection::ParseBuffered() {
 
 asio::awaitable<void> Connection::SendReject(bhttp::status status, std::string_view reason) {
   if (worker_.stopped || !socket_.is_open()) co_return;
-  Response response = worker_.handler->Reject(status, reason);
+  // The request line may be all that was read (a body over the limit is refused as soon as
+  // its content-length is seen); it is empty when not even that arrived.
+  const std::string_view target = parser_ ? std::string_view(parser_->get().target()) : std::string_view();
+  Response response = worker_.handler->Reject(status, reason, target);
   response.version(version_ >= 10 ? version_ : 11);
   response.keep_alive(false);
   response.prepare_payload();

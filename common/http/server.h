@@ -110,8 +110,10 @@ class Handler {
 
   // Builds the response for a request the server rejected before Handle (400 bad request,
   // 413 body too large, 431 headers too large, 408 timeout, 500 handler failure) so the
-  // caller's API shape is used. The server adds `Connection: close`. Runs on the worker.
-  virtual Response Reject(boost::beast::http::status status, std::string_view reason) = 0;
+  // caller's API shape is used. `target` is the request target when the head was read, else
+  // empty. The server adds `Connection: close`. Runs on the worker.
+  virtual Response Reject(boost::beast::http::status status, std::string_view reason,
+                          std::string_view target) = 0;
 };
 
 struct ServerOptions {

@@ -113,7 +113,7 @@ http::Response AdminHandler::ConfigDump(const http::Request& request) const {
                            config::ConfigDumpJson(snapshot_->source()), "}"));
 }
 
-http::Response AdminHandler::Reject(beast_http::status status, std::string_view reason) {
+http::Response AdminHandler::Reject(beast_http::status status, std::string_view reason, std::string_view /*target*/) {
   http::Response response{status, 11};
   response.set(beast_http::field::content_type, "text/plain");
   response.body() = std::string(reason) + "\n";

@@ -30,7 +30,8 @@ class AdminHandler final : public http::Handler {
   void SetReady(bool ready) { ready_.store(ready, std::memory_order_release); }
 
   boost::asio::awaitable<void> Handle(http::Request& request, http::ResponseWriter& writer) override;
-  http::Response Reject(boost::beast::http::status status, std::string_view reason) override;
+  http::Response Reject(boost::beast::http::status status, std::string_view reason,
+                        std::string_view target) override;
 
  private:
   http::Response Metrics(const http::Request& request);

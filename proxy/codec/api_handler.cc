@@ -260,7 +260,7 @@ http::Response ApiHandler::ModelList(const http::Request& request) const {
   return response;
 }
 
-http::Response ApiHandler::Reject(beast_http::status status, std::string_view reason) {
+http::Response ApiHandler::Reject(beast_http::status status, std::string_view reason, std::string_view target) {
   std::string code = "invalid_request";
   std::string message(reason);
   if (status == beast_http::status::payload_too_large) {
@@ -270,7 +270,9 @@ http::Response ApiHandler::Reject(beast_http::status status, std::string_view re
   } else if (status == beast_http::status::request_timeout) {
     code = "request_timeout";
   }
-  return RenderOpenAiError(ClientError(status, code, std::move(message)), 11, false);
+  const provider::ApiFormat format =
+      ApiPath(PathOf(target)) == "/messages" ? provider::ApiFormat::kAnthropic : provider::ApiFormat::kOpenAi;
+  return RenderClientError(ClientError(status, code, std::move(message)), format, 11, false);
 }
 
 }  // namespace llmesh::codec

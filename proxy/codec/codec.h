@@ -40,7 +40,8 @@ class ApiHandler final : public http::Handler {
   const std::shared_ptr<const config::ConfigSnapshot>& snapshot() const { return snapshot_; }
 
   boost::asio::awaitable<void> Handle(http::Request& request, http::ResponseWriter& writer) override;
-  http::Response Reject(boost::beast::http::status status, std::string_view reason) override;
+  http::Response Reject(boost::beast::http::status status, std::string_view reason,
+                        std::string_view target) override;
 
  private:
   struct Exchange;

@@ -89,7 +89,7 @@ asio::awaitable<void> FakeHandler::Handle(http::Request& request, http::Response
   co_await api_.Serve(route, request, exchange);
 }
 
-http::Response FakeHandler::Reject(bhttp::status status, std::string_view reason) {
+http::Response FakeHandler::Reject(bhttp::status status, std::string_view reason, std::string_view /*target*/) {
   const int code = static_cast<int>(status);
   ApiError error = api_.DefaultError(code);
   error.message = reason;

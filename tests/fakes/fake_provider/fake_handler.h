@@ -32,7 +32,8 @@ class FakeHandler final : public http::Handler {
 
   asio::awaitable<void> Handle(http::Request& request, http::ResponseWriter& writer) override;
   // The flavor's error body for `status` with `reason` as its message.
-  http::Response Reject(boost::beast::http::status status, std::string_view reason) override;
+  http::Response Reject(boost::beast::http::status status, std::string_view reason,
+                        std::string_view target) override;
 
  private:
   // "req_" + worker (4 hex digits) + sequence (20 hex digits); written into `out`, which the

@@ -187,6 +187,15 @@ TEST_F(TranslationTest, AnthropicClientErrorsAreInAnthropicShape) {
   EXPECT_EQ(ParseJson(broken.body).at("error").at("type"), "invalid_request_error");
 }
 
+TEST_F(TranslationTest, AnthropicClientOversizedBodyIsRefusedInAnthropicShape) {
+  StartProvider("gpt", "openai");
+  StartProxy(ChatConfig({}, "limits: {max_request_body_bytes: 2048}\n"));
+  const HttpResponse response = Messages(MessagesBody(false, "chat") + std::string(4096, ' '));
+  EXPECT_EQ(response.status, 413);
+  EXPECT_EQ(response.body,
+            R"({"type":"error","error":{"type":"request_too_large","message":"request body too large"}})");
+}
+
 TEST_F(TranslationTest, AnthropicClientSeesAnOverloadedErrorWhenEveryProviderIsOverloaded) {
   FakeProviderProcess& gpt = StartProvider("gpt", "openai");
   StartProxy(ChatConfig());

@@ -94,7 +94,7 @@ class TestHandler : public Handler {
     (void)co_await writer.Send(std::move(response));
   }
 
-  Response Reject(bhttp::status status, std::string_view reason) override {
+  Response Reject(bhttp::status status, std::string_view reason, std::string_view /*target*/) override {
     Response response(status, 11);
     response.set(bhttp::field::content_type, "text/plain");
     response.body() = "rejected: " + std::string(reason);
