@@ -31,4 +31,11 @@ std::string_view FinishReasonName(FinishReason reason) {
   return "stop";
 }
 
+StreamEvent MakeStreamEvent(StreamEvent::Kind kind, std::string_view text) {
+  StreamEvent event;
+  event.kind = kind;
+  event.text = std::string(text);
+  return event;
+}
+
 }  // namespace llmesh::provider

@@ -143,6 +143,10 @@ struct StreamEvent {
   Usage usage;           // kUsage (also the best known usage on kFinish)
 };
 
+// An event of `kind` with `text` (for kText, kReasoning, kToolCallArguments); the other fields
+// keep their defaults for the caller to fill.
+StreamEvent MakeStreamEvent(StreamEvent::Kind kind, std::string_view text = {});
+
 struct EmbeddingsRequest {
   std::vector<std::string> inputs;  // texts; token-array inputs only pass through to OpenAI
   std::optional<uint32_t> dimensions;

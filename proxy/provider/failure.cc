@@ -1,5 +1,7 @@
 #include "proxy/provider/failure.h"
 
+#include <utility>
+
 namespace llmesh::provider {
 
 std::string_view FailureKindName(FailureKind kind) {
@@ -31,6 +33,23 @@ std::string_view FailureKindName(FailureKind kind) {
   }
   // Only reachable with a value cast from outside the enum.
   return "unknown";
+}
+
+UpstreamFailure MalformedAnswer(int http_status, std::string message) {
+  UpstreamFailure failure;
+  failure.kind = FailureKind::kMalformed;
+  failure.http_status = http_status;
+  failure.message = std::move(message);
+  return failure;
+}
+
+UpstreamFailure InStreamFailure(FailureKind kind, std::string message, std::string_view code) {
+  UpstreamFailure failure;
+  failure.kind = kind;
+  failure.http_status = 200;
+  failure.code = std::string(code);
+  failure.message = std::move(message);
+  return failure;
 }
 
 }  // namespace llmesh::provider

@@ -3,7 +3,7 @@
 // Provider adapters turn what a provider sent (status, headers, error body, stream events) or
 // what the transport reported into an UpstreamFailure; the failover layer decides on its `kind`
 // alone (retry elsewhere, skip the target, or give up), never on message text. Plain values:
-// safe to copy between threads.
+// safe to copy between threads; the constructors below are pure functions.
 #pragma once
 
 #include <chrono>
@@ -45,6 +45,14 @@ struct UpstreamFailure {
   // reset headers), the longest of those hints.
   std::optional<std::chrono::milliseconds> retry_after;
 };
+
+// A failure shown by a provider's answer with HTTP status `http_status`: kMalformed when the
+// body of an answer cannot be read as the format promised.
+UpstreamFailure MalformedAnswer(int http_status, std::string message);
+
+// A failure found inside a streamed 2xx answer (broken stream, error event, early end); its
+// http_status is 200, what the provider answered with. `code` is the provider's code, if any.
+UpstreamFailure InStreamFailure(FailureKind kind, std::string message, std::string_view code = {});
 
 // Token usage of one completed attempt.
 struct Usage {

@@ -21,14 +21,6 @@ namespace json = boost::json;
 
 json::string_view JsonView(std::string_view s) { return json::string_view(s.data(), s.size()); }
 
-UpstreamFailure Malformed(int status, std::string message) {
-  UpstreamFailure failure;
-  failure.kind = FailureKind::kMalformed;
-  failure.http_status = status;
-  failure.message = std::move(message);
-  return failure;
-}
-
 }  // namespace
 
 std::string AnthropicMessageId(std::string_view id) {
@@ -73,18 +65,11 @@ DecodedResponse DecodeAnthropicResponse(int status, std::string_view body, bool 
   // One arena for the whole parse, freed at once.
   json::monotonic_resource resource;
   json::value value(&resource);
-  if (text.empty() || !ParseJson(text, value)) {
-    decoded.failure = Malformed(status, "upstream answered with a body that is not JSON");
-    return decoded;
-  }
-  if (std::optional<UpstreamFailure> error = MapStreamError(value)) {
-    if (error->http_status == 200) error->http_status = status;
-    decoded.failure = std::move(error);
-    return decoded;
-  }
+  decoded.failure = ParseAnswerJson(status, text, value);
+  if (decoded.failure) return decoded;
   const json::object* message = value.if_object();
   if (message == nullptr || ArrayField(*message, "content") == nullptr) {
-    decoded.failure = Malformed(status, "upstream answer has no 'content' array");
+    decoded.failure = MalformedAnswer(status, "upstream answer has no 'content' array");
     return decoded;
   }
   if (passthrough) {

@@ -6,51 +6,13 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
-#include "absl/strings/str_cat.h"
-#include "common/absl_view.h"
 #include "proxy/provider/common/error_mapping.h"
 #include "proxy/provider/common/json_fields.h"
-#include "proxy/provider/common/text.h"
 
 namespace llmesh::provider {
 namespace {
 
 namespace json = boost::json;
-
-// Stream failures happen inside a 2xx answer; 200 is what the provider answered with.
-constexpr int kStreamStatus = 200;
-
-UpstreamFailure StreamFailure(FailureKind kind, std::string message) {
-  UpstreamFailure failure;
-  failure.kind = kind;
-  failure.http_status = kStreamStatus;
-  failure.message = std::move(message);
-  return failure;
-}
-
-// The event as Anthropic frames it, one `data:` line per data line so that multi-line
-// upstream data stays valid SSE.
-void AppendEvent(std::string& wire, std::string_view name, std::string_view data) {
-  if (!name.empty()) absl::StrAppend(&wire, "event: ", AbslView(name), "\n");
-  size_t start = 0;
-  while (true) {
-    const size_t newline = data.find('\n', start);
-    wire.append("data: ");
-    wire.append(data.substr(start, newline == std::string_view::npos ? std::string_view::npos
-                                                                     : newline - start));
-    wire.push_back('\n');
-    if (newline == std::string_view::npos) break;
-    start = newline + 1;
-  }
-  wire.push_back('\n');
-}
-
-StreamEvent Event(StreamEvent::Kind kind, std::string_view text = {}) {
-  StreamEvent event;
-  event.kind = kind;
-  event.text = std::string(text);
-  return event;
-}
 
 bool IsContent(std::string_view type, const json::object& event) {
   if (type == "content_block_start") {
@@ -76,33 +38,20 @@ bool IsContent(std::string_view type, const json::object& event) {
 
 void AnthropicStreamDecoder::Feed(std::string_view bytes, Progress& progress) {
   if (done_ || failure_) return;
-  if (body_ == Body::kUnknown) {
-    bytes = StripLeadingWhitespace(bytes);
-    if (bytes.empty()) return;
-    body_ = bytes.front() == '{' ? Body::kJson : Body::kSse;
-  }
-  if (body_ == Body::kJson) {
-    if (FeedJsonBody(bytes, /*at_end=*/false)) progress.failure = failure_;
-    return;
-  }
-  const bool ok = parser_.Feed(bytes, [&](const SseEvent& event) { return OnEvent(event, progress); });
-  if (!ok && !failure_) {
-    Fail(StreamFailure(FailureKind::kMalformed,
-                       absl::StrCat("upstream stream event exceeds ", SseParser::kDefaultMaxEventBytes,
-                                    " bytes")),
-         progress);
-  }
+  std::optional<UpstreamFailure> failure =
+      body_.Feed(bytes, [&](const SseEvent& event) { return OnEvent(event, progress); });
+  if (failure && !failure_) Fail(*std::move(failure), progress);
   if (content_) progress.content = true;
 }
 
 std::optional<UpstreamFailure> AnthropicStreamDecoder::Finish(Progress& /*progress*/) {
   if (failure_) return failure_;
   if (done_) return std::nullopt;
-  if (body_ == Body::kJson) {
-    FeedJsonBody({}, /*at_end=*/true);
+  if (body_.kind() == StreamBody::Kind::kJson) {
+    failure_ = body_.EndJson();
     return failure_;
   }
-  failure_ = StreamFailure(FailureKind::kReset, "upstream stream ended before message_stop");
+  failure_ = InStreamFailure(FailureKind::kReset, "upstream stream ended before message_stop");
   return failure_;
 }
 
@@ -110,32 +59,6 @@ bool AnthropicStreamDecoder::Fail(UpstreamFailure failure, Progress& progress) {
   failure_ = std::move(failure);
   progress.failure = failure_;
   return false;
-}
-
-bool AnthropicStreamDecoder::FeedJsonBody(std::string_view bytes, bool at_end) {
-  if (json_body_.size() + bytes.size() > kMaxJsonBodyBytes) {
-    failure_ = StreamFailure(FailureKind::kMalformed,
-                             "upstream answered a stream request with an oversized non-SSE body");
-    return true;
-  }
-  json_body_.append(bytes);
-  const std::string_view text = StripTrailingWhitespace(json_body_);
-  // Only a body that could be complete is worth a parse before the end.
-  if (!at_end && (text.empty() || text.back() != '}')) return false;
-  json::value value;
-  if (!ParseJson(text, value)) {
-    if (!at_end) return false;
-    failure_ = StreamFailure(FailureKind::kMalformed,
-                             "upstream answered a stream request with a body that is not SSE");
-    return true;
-  }
-  if (std::optional<UpstreamFailure> error = MapStreamError(value)) {
-    failure_ = std::move(error);
-  } else {
-    failure_ = StreamFailure(FailureKind::kMalformed,
-                             "upstream answered a stream request with JSON instead of SSE");
-  }
-  return true;
 }
 
 bool AnthropicStreamDecoder::OnEvent(const SseEvent& event, Progress& progress) {
@@ -154,10 +77,10 @@ bool AnthropicStreamDecoder::OnEvent(const SseEvent& event, Progress& progress) 
     }
     std::string message = TruncateUtf8(event.data, kMaxErrorMessageBytes);
     if (message.empty()) message = "upstream sent an error event";
-    return Fail(StreamFailure(FailureKind::kServerError, std::move(message)), progress);
+    return Fail(InStreamFailure(FailureKind::kServerError, std::move(message)), progress);
   }
   if (!parsed) {
-    return Fail(StreamFailure(FailureKind::kMalformed,
+    return Fail(InStreamFailure(FailureKind::kMalformed,
                               "upstream stream carried an event that is not a JSON object"),
                 progress);
   }
@@ -177,7 +100,7 @@ bool AnthropicStreamDecoder::OnEvent(const SseEvent& event, Progress& progress) 
   if (translate_) {
     Translate(type, object, progress);
   } else {
-    AppendEvent(progress.wire, type, event.data);
+    AppendSseEvent(progress.wire, type, event.data);
   }
   if (stop) {
     done_ = true;
@@ -208,7 +131,7 @@ void AnthropicStreamDecoder::Translate(std::string_view type, const json::object
     // Canonical streams always start and finish, even when the upstream skipped a step.
     AppendStart({}, {}, progress);
     if (!finished_) AppendFinish(std::nullopt, progress);
-    StreamEvent usage = Event(StreamEvent::Kind::kUsage);
+    StreamEvent usage = MakeStreamEvent(StreamEvent::Kind::kUsage);
     usage.usage = CanonicalUsage(usage_);
     progress.events.push_back(std::move(usage));
   }
@@ -225,24 +148,24 @@ void AnthropicStreamDecoder::OnBlockStart(const json::object& event, Progress& p
   if (type == "text") {
     entry.kind = BlockKind::kText;
     if (std::string_view text = StringField(*block, "text"); !text.empty()) {
-      progress.events.push_back(Event(StreamEvent::Kind::kText, text));
+      progress.events.push_back(MakeStreamEvent(StreamEvent::Kind::kText, text));
     }
   } else if (type == "thinking") {
     entry.kind = BlockKind::kThinking;
     if (std::string_view thinking = StringField(*block, "thinking"); !thinking.empty()) {
-      progress.events.push_back(Event(StreamEvent::Kind::kReasoning, thinking));
+      progress.events.push_back(MakeStreamEvent(StreamEvent::Kind::kReasoning, thinking));
     }
   } else if (type == "tool_use") {
     entry.kind = BlockKind::kToolUse;
     entry.tool_index = next_tool_++;
-    StreamEvent start = Event(StreamEvent::Kind::kToolCallStart);
+    StreamEvent start = MakeStreamEvent(StreamEvent::Kind::kToolCallStart);
     start.tool_index = entry.tool_index;
     start.id = std::string(StringField(*block, "id"));
     start.name = std::string(StringField(*block, "name"));
     progress.events.push_back(std::move(start));
     // The API sends `input: {}` and the arguments as deltas; an input given whole is kept.
     if (const json::object* input = ObjectField(*block, "input"); input != nullptr && !input->empty()) {
-      StreamEvent arguments = Event(StreamEvent::Kind::kToolCallArguments, json::serialize(*input));
+      StreamEvent arguments = MakeStreamEvent(StreamEvent::Kind::kToolCallArguments, json::serialize(*input));
       arguments.tool_index = entry.tool_index;
       progress.events.push_back(std::move(arguments));
     }
@@ -257,19 +180,19 @@ void AnthropicStreamDecoder::OnBlockDelta(const json::object& event, Progress& p
   if (type == "text_delta") {
     if (std::string_view text = StringField(*delta, "text"); !text.empty()) {
       AppendStart({}, {}, progress);
-      progress.events.push_back(Event(StreamEvent::Kind::kText, text));
+      progress.events.push_back(MakeStreamEvent(StreamEvent::Kind::kText, text));
     }
   } else if (type == "thinking_delta") {
     if (std::string_view thinking = StringField(*delta, "thinking"); !thinking.empty()) {
       AppendStart({}, {}, progress);
-      progress.events.push_back(Event(StreamEvent::Kind::kReasoning, thinking));
+      progress.events.push_back(MakeStreamEvent(StreamEvent::Kind::kReasoning, thinking));
     }
   } else if (type == "input_json_delta") {
     const std::string_view fragment = StringField(*delta, "partial_json");
     const Block* block = FindBlock(UintField(event, "index").value_or(0));
     // A fragment of a block that never started as tool_use has no call to belong to.
     if (fragment.empty() || block == nullptr || block->kind != BlockKind::kToolUse) return;
-    StreamEvent arguments = Event(StreamEvent::Kind::kToolCallArguments, fragment);
+    StreamEvent arguments = MakeStreamEvent(StreamEvent::Kind::kToolCallArguments, fragment);
     arguments.tool_index = block->tool_index;
     progress.events.push_back(std::move(arguments));
   }
@@ -278,7 +201,7 @@ void AnthropicStreamDecoder::OnBlockDelta(const json::object& event, Progress& p
 void AnthropicStreamDecoder::AppendStart(std::string_view id, std::string_view model, Progress& progress) {
   if (started_) return;
   started_ = true;
-  StreamEvent start = Event(StreamEvent::Kind::kStart);
+  StreamEvent start = MakeStreamEvent(StreamEvent::Kind::kStart);
   start.id = std::string(id);
   start.name = std::string(model);
   progress.events.push_back(std::move(start));
@@ -287,7 +210,7 @@ void AnthropicStreamDecoder::AppendStart(std::string_view id, std::string_view m
 void AnthropicStreamDecoder::AppendFinish(std::optional<FinishReason> reason, Progress& progress) {
   AppendStart({}, {}, progress);
   finished_ = true;
-  StreamEvent event = Event(StreamEvent::Kind::kFinish);
+  StreamEvent event = MakeStreamEvent(StreamEvent::Kind::kFinish);
   event.finish_reason = reason.value_or(next_tool_ > 0 ? FinishReason::kToolCalls : FinishReason::kStop);
   event.usage = CanonicalUsage(usage_);
   progress.events.push_back(std::move(event));

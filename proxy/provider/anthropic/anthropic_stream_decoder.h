@@ -47,6 +47,7 @@
 
 #include "proxy/provider/anthropic/anthropic_mapping.h"
 #include "proxy/provider/common/sse.h"
+#include "proxy/provider/common/stream_body.h"
 #include "proxy/provider/failure.h"
 #include "proxy/provider/provider.h"
 
@@ -54,9 +55,6 @@ namespace llmesh::provider {
 
 class AnthropicStreamDecoder final : public StreamDecoder {
  public:
-  // A body that is neither SSE nor a JSON error of at most this size is malformed.
-  static constexpr size_t kMaxJsonBodyBytes = size_t{1} << 20;
-
   // `translate`: the client speaks another format, so events become canonical StreamEvents
   // (Progress::events) instead of wire bytes; the same rules decide content, failures and the
   // end.
@@ -84,13 +82,9 @@ class AnthropicStreamDecoder final : public StreamDecoder {
   void AppendStart(std::string_view id, std::string_view model, Progress& progress);
   void AppendFinish(std::optional<FinishReason> reason, Progress& progress);
   const Block* FindBlock(uint64_t index) const;
-  // Handles a non-SSE body; returns true once it has been classified.
-  bool FeedJsonBody(std::string_view bytes, bool at_end);
 
-  SseParser parser_;
   const bool translate_;
-  enum class Body : uint8_t { kUnknown, kSse, kJson } body_ = Body::kUnknown;
-  std::string json_body_;
+  StreamBody body_{/*json_arrays=*/false};
   bool content_ = false;
   bool done_ = false;
   std::optional<UpstreamFailure> failure_;

@@ -6,9 +6,9 @@
 #include <boost/json/serialize.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "common/absl_view.h"
 #include "proxy/provider/anthropic/anthropic_mapping.h"
 #include "proxy/provider/anthropic/anthropic_response.h"
+#include "proxy/provider/common/sse.h"
 
 namespace llmesh::provider {
 namespace {
@@ -17,27 +17,21 @@ namespace json = boost::json;
 
 std::string Quoted(std::string_view text) { return json::serialize(json::string_view(text.data(), text.size())); }
 
-void AppendEvent(std::string_view name, std::string_view data, std::string& out) {
-  absl::StrAppend(&out, "event: ", AbslView(name), "\ndata: ", AbslView(data), "\n\n");
-}
-
 }  // namespace
 
 void AnthropicStreamEncoder::EnsureStarted(std::string& out) {
   if (started_) return;
   started_ = true;
-  AppendEvent("message_start",
-              absl::StrCat(R"({"type":"message_start","message":{"id":)", Quoted(id_),
-                           R"(,"type":"message","role":"assistant","model":)", Quoted(model_),
-                           R"(,"content":[],"stop_reason":null,"stop_sequence":null,"usage":)",
-                           json::serialize(AnthropicUsageJson(Usage{})), "}}"),
-              out);
+  AppendSseEvent(out, "message_start",
+                 absl::StrCat(R"({"type":"message_start","message":{"id":)", Quoted(id_),
+                              R"(,"type":"message","role":"assistant","model":)", Quoted(model_),
+                              R"(,"content":[],"stop_reason":null,"stop_sequence":null,"usage":)",
+                              json::serialize(AnthropicUsageJson(Usage{})), "}}"));
 }
 
 void AnthropicStreamEncoder::CloseBlock(std::string& out) {
   if (open_ == BlockKind::kNone) return;
-  AppendEvent("content_block_stop",
-              absl::StrCat(R"({"type":"content_block_stop","index":)", open_index_, "}"), out);
+  AppendSseEvent(out, "content_block_stop", absl::StrCat(R"({"type":"content_block_stop","index":)", open_index_, "}"));
   open_ = BlockKind::kNone;
 }
 
@@ -59,10 +53,9 @@ void AnthropicStreamEncoder::OpenBlock(BlockKind kind, const StreamEvent* call, 
     case BlockKind::kNone:
       break;
   }
-  AppendEvent("content_block_start",
-              absl::StrCat(R"({"type":"content_block_start","index":)", open_index_,
-                           R"(,"content_block":)", block, "}"),
-              out);
+  AppendSseEvent(
+      out, "content_block_start",
+      absl::StrCat(R"({"type":"content_block_start","index":)", open_index_, R"(,"content_block":)", block, "}"));
 }
 
 std::optional<uint32_t> AnthropicStreamEncoder::ToolBlock(uint32_t tool_index) const {
@@ -85,10 +78,9 @@ void AnthropicStreamEncoder::Encode(const StreamEvent& event, std::string& out) 
       if (event.text.empty()) return;
       EnsureStarted(out);
       if (open_ != BlockKind::kText) OpenBlock(BlockKind::kText, nullptr, out);
-      AppendEvent("content_block_delta",
-                  absl::StrCat(R"({"type":"content_block_delta","index":)", open_index_,
-                               R"(,"delta":{"type":"text_delta","text":)", Quoted(event.text), "}}"),
-                  out);
+      AppendSseEvent(out, "content_block_delta",
+                     absl::StrCat(R"({"type":"content_block_delta","index":)", open_index_,
+                                  R"(,"delta":{"type":"text_delta","text":)", Quoted(event.text), "}}"));
       return;
     case StreamEvent::Kind::kReasoning:
       // A thinking block needs Anthropic's signature, which a translated answer cannot have;
@@ -109,11 +101,9 @@ void AnthropicStreamEncoder::Encode(const StreamEvent& event, std::string& out) 
       }
       // Fragments of a call that never started have no block to go to.
       if (!index) return;
-      AppendEvent("content_block_delta",
-                  absl::StrCat(R"({"type":"content_block_delta","index":)", *index,
-                               R"(,"delta":{"type":"input_json_delta","partial_json":)", Quoted(event.text),
-                               "}}"),
-                  out);
+      AppendSseEvent(out, "content_block_delta",
+                     absl::StrCat(R"({"type":"content_block_delta","index":)", *index,
+                                  R"(,"delta":{"type":"input_json_delta","partial_json":)", Quoted(event.text), "}}"));
       return;
     }
     case StreamEvent::Kind::kFinish:
@@ -136,11 +126,10 @@ void AnthropicStreamEncoder::End(std::string& out) {
   const FinishReason reason =
       finish_reason_.value_or(tool_blocks_.empty() ? FinishReason::kStop : FinishReason::kToolCalls);
   const std::string_view stop_reason = StopReasonFromFinishReason(reason, /*stop_sequence_matched=*/false);
-  AppendEvent("message_delta",
-              absl::StrCat(R"({"type":"message_delta","delta":{"stop_reason":)", Quoted(stop_reason),
-                           R"(,"stop_sequence":null},"usage":)", json::serialize(AnthropicUsageJson(usage_)), "}"),
-              out);
-  AppendEvent("message_stop", R"({"type":"message_stop"})", out);
+  AppendSseEvent(out, "message_delta",
+                 absl::StrCat(R"({"type":"message_delta","delta":{"stop_reason":)", Quoted(stop_reason),
+                              R"(,"stop_sequence":null},"usage":)", json::serialize(AnthropicUsageJson(usage_)), "}"));
+  AppendSseEvent(out, "message_stop", R"({"type":"message_stop"})");
 }
 
 }  // namespace llmesh::provider

@@ -304,4 +304,13 @@ std::optional<UpstreamFailure> MapStreamError(const boost::json::value& error_ev
   return failure;
 }
 
+std::optional<UpstreamFailure> ParseAnswerJson(int status, std::string_view text, boost::json::value& value) {
+  if (text.empty() || !ParseJson(text, value)) {
+    return MalformedAnswer(status, "upstream answered with a body that is not JSON");
+  }
+  std::optional<UpstreamFailure> error = MapStreamError(value);
+  if (error && error->http_status == 200) error->http_status = status;
+  return error;
+}
+
 }  // namespace llmesh::provider

@@ -72,4 +72,10 @@ UpstreamFailure MapHttpError(int status, const boost::beast::http::fields& heade
 // worth retrying elsewhere. http_status is the carried status, else 200.
 std::optional<UpstreamFailure> MapStreamError(const boost::json::value& error_event);
 
+// For a 2xx answer's body, `text` (with the whitespace the caller tolerates already removed):
+// parses it into `value` (keeping value's storage) and returns the failure it stands for, if
+// any: kMalformed when it is empty or not JSON, else the error envelope MapStreamError finds,
+// with http_status `status` unless the body carried one. nullopt: `value` holds the answer.
+std::optional<UpstreamFailure> ParseAnswerJson(int status, std::string_view text, boost::json::value& value);
+
 }  // namespace llmesh::provider

@@ -152,4 +152,23 @@ void SseParser::Detach() {
   event_ref_ = {};
 }
 
+void AppendSseEvent(std::string& wire, std::string_view event_name, std::string_view data) {
+  if (!event_name.empty()) {
+    wire.append("event: ");
+    wire.append(event_name);
+    wire.push_back('\n');
+  }
+  size_t start = 0;
+  while (true) {
+    const size_t newline = data.find('\n', start);
+    wire.append("data: ");
+    wire.append(data.substr(start, newline == std::string_view::npos ? std::string_view::npos
+                                                                     : newline - start));
+    wire.push_back('\n');
+    if (newline == std::string_view::npos) break;
+    start = newline + 1;
+  }
+  wire.push_back('\n');
+}
+
 }  // namespace llmesh::provider

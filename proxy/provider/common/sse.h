@@ -12,7 +12,11 @@
 // that buffer (no copy), unless it has several data lines (those are joined in a scratch
 // buffer). Only an event or line that spans Feed() calls is copied, once.
 //
-// Threading: one parser per stream, used by one thread at a time.
+// AppendSseEvent is the writing side: passthrough decoders and the client-format stream encoders
+// frame the events they emit with it.
+//
+// Threading: one parser per stream, used by one thread at a time; AppendSseEvent is a pure
+// function.
 #pragma once
 
 #include <cstddef>
@@ -95,5 +99,9 @@ class SseParser {
   std::string_view event_ref_;
   std::string event_store_;
 };
+
+// Appends one event to `wire`: an `event:` line when `event_name` is not empty, one `data:` line
+// per line of `data` (so multi-line data stays valid SSE), and the blank line that ends the event.
+void AppendSseEvent(std::string& wire, std::string_view event_name, std::string_view data);
 
 }  // namespace llmesh::provider

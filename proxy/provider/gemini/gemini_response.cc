@@ -20,31 +20,11 @@ namespace {
 
 namespace json = boost::json;
 
-UpstreamFailure Malformed(int status, std::string message) {
-  UpstreamFailure failure;
-  failure.kind = FailureKind::kMalformed;
-  failure.http_status = status;
-  failure.message = std::move(message);
-  return failure;
-}
-
-bool IsThought(const json::object& part) {
-  const json::value* thought = part.if_contains("thought");
-  return thought != nullptr && thought->is_bool() && thought->get_bool();
-}
-
 // Parses `body` into `value` and returns the failure the body stands for, if any: not JSON, an
 // error envelope, or not an object.
 std::optional<UpstreamFailure> ParseBody(int status, std::string_view body, json::value& value) {
-  const std::string_view text = StripWhitespace(body);
-  if (text.empty() || !ParseJson(text, value)) {
-    return Malformed(status, "upstream answered with a body that is not JSON");
-  }
-  if (std::optional<UpstreamFailure> error = MapStreamError(value)) {
-    if (error->http_status == 200) error->http_status = status;
-    return error;
-  }
-  if (!value.is_object()) return Malformed(status, "upstream answered with JSON that is not an object");
+  if (std::optional<UpstreamFailure> failure = ParseAnswerJson(status, StripWhitespace(body), value)) return failure;
+  if (!value.is_object()) return MalformedAnswer(status, "upstream answered with JSON that is not an object");
   return std::nullopt;
 }
 
@@ -59,6 +39,16 @@ int64_t CreatedSeconds(const json::object& response) {
 }
 
 }  // namespace
+
+bool IsGeminiThought(const json::object& part) {
+  const json::value* thought = part.if_contains("thought");
+  return thought != nullptr && thought->is_bool() && thought->get_bool();
+}
+
+const json::array* GeminiCandidateParts(const json::object& candidate) {
+  const json::object* content = ObjectField(candidate, "content");
+  return content == nullptr ? nullptr : ArrayField(*content, "parts");
+}
 
 std::optional<Usage> ReadGeminiUsage(const json::object& response) {
   const json::object* metadata = ObjectField(response, "usageMetadata");
@@ -123,7 +113,7 @@ DecodedResponse DecodeGeminiChatResponse(int status, std::string_view body) {
   const json::object* candidate = FirstGeminiCandidate(response);
   const std::string_view block_reason = GeminiBlockReason(response);
   if (candidate == nullptr && block_reason.empty()) {
-    decoded.failure = Malformed(status, "upstream answer has neither candidates nor a prompt block reason");
+    decoded.failure = MalformedAnswer(status, "upstream answer has neither candidates nor a prompt block reason");
     return decoded;
   }
 
@@ -137,8 +127,7 @@ DecodedResponse DecodeGeminiChatResponse(int status, std::string_view body) {
   if (candidate == nullptr) {
     chat.finish_reason = FinishReason::kContentFilter;
   } else {
-    const json::object* content = ObjectField(*candidate, "content");
-    const json::array* parts = content == nullptr ? nullptr : ArrayField(*content, "parts");
+    const json::array* parts = GeminiCandidateParts(*candidate);
     if (parts != nullptr) {
       for (const json::value& item : *parts) {
         const json::object* part = item.if_object();
@@ -147,7 +136,7 @@ DecodedResponse DecodeGeminiChatResponse(int status, std::string_view body) {
           chat.tool_calls.push_back(
               ReadGeminiFunctionCall(*function_call, seed, static_cast<uint32_t>(chat.tool_calls.size())));
         } else if (const std::string_view text = StringField(*part, "text"); !text.empty()) {
-          (IsThought(*part) ? chat.reasoning : chat.text).append(text);
+          (IsGeminiThought(*part) ? chat.reasoning : chat.text).append(text);
         }
       }
     }
@@ -169,7 +158,7 @@ DecodedResponse DecodeGeminiEmbeddingsResponse(int status, std::string_view body
   }
   const json::array* embeddings = ArrayField(value.get_object(), "embeddings");
   if (embeddings == nullptr) {
-    decoded.failure = Malformed(status, "upstream answer has no 'embeddings' array");
+    decoded.failure = MalformedAnswer(status, "upstream answer has no 'embeddings' array");
     return decoded;
   }
   EmbeddingsResponse response;
@@ -179,14 +168,14 @@ DecodedResponse DecodeGeminiEmbeddingsResponse(int status, std::string_view body
     const json::object* embedding = item.if_object();
     const json::array* values = embedding == nullptr ? nullptr : ArrayField(*embedding, "values");
     if (values == nullptr) {
-      decoded.failure = Malformed(status, "upstream embedding has no 'values' array");
+      decoded.failure = MalformedAnswer(status, "upstream embedding has no 'values' array");
       return decoded;
     }
     std::vector<double>& vector = response.vectors.emplace_back();
     vector.reserve(values->size());
     for (const json::value& number : *values) {
       if (!number.is_number()) {
-        decoded.failure = Malformed(status, "upstream embedding holds a value that is not a number");
+        decoded.failure = MalformedAnswer(status, "upstream embedding holds a value that is not a number");
         return decoded;
       }
       vector.push_back(number.to_number<double>());

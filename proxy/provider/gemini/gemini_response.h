@@ -37,6 +37,7 @@
 #include <optional>
 #include <string_view>
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
 #include "proxy/provider/canonical.h"
@@ -54,9 +55,15 @@ FinishReason MapGeminiFinishReason(std::string_view reason, bool called_function
 // promptFeedback.blockReason of a response without candidates; "" otherwise.
 std::string_view GeminiBlockReason(const boost::json::object& response);
 
+// A part with `thought: true`: the model's reasoning, not its answer.
+bool IsGeminiThought(const boost::json::object& part);
+
 // The candidate with index 0 (Gemini omits index 0 at times), else the first; nullptr when
 // there is none.
 const boost::json::object* FirstGeminiCandidate(const boost::json::object& response);
+
+// content.parts of a candidate; nullptr when it has none.
+const boost::json::array* GeminiCandidateParts(const boost::json::object& candidate);
 
 // A functionCall object as the `ordinal`-th ToolCall of a response with id seed `seed`.
 ToolCall ReadGeminiFunctionCall(const boost::json::object& function_call, uint64_t seed, uint32_t ordinal);

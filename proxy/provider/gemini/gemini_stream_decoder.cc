@@ -5,7 +5,6 @@
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/value.hpp>
 
-#include "absl/strings/str_cat.h"
 #include "proxy/provider/common/error_mapping.h"
 #include "proxy/provider/common/json_fields.h"
 #include "proxy/provider/common/text.h"
@@ -17,75 +16,40 @@ namespace {
 
 namespace json = boost::json;
 
-// Stream failures happen inside a 2xx answer; 200 is what the provider answered with.
-constexpr int kStreamStatus = 200;
-
-UpstreamFailure StreamFailure(FailureKind kind, std::string message) {
-  UpstreamFailure failure;
-  failure.kind = kind;
-  failure.http_status = kStreamStatus;
-  failure.message = std::move(message);
-  return failure;
-}
-
-StreamEvent Event(StreamEvent::Kind kind, std::string_view text = {}) {
-  StreamEvent event;
-  event.kind = kind;
-  event.text = std::string(text);
-  return event;
-}
-
-bool IsThought(const json::object& part) {
-  const json::value* thought = part.if_contains("thought");
-  return thought != nullptr && thought->is_bool() && thought->get_bool();
-}
-
 }  // namespace
 
 void GeminiStreamDecoder::Feed(std::string_view bytes, Progress& progress) {
   if (ended_ || failure_) return;
-  if (body_ == Body::kUnknown) {
-    bytes = StripLeadingWhitespace(bytes);
-    if (bytes.empty()) return;
-    body_ = bytes.front() == '{' || bytes.front() == '[' ? Body::kJson : Body::kSse;
-  }
-  if (body_ == Body::kJson) {
-    if (FeedJsonBody(bytes, /*at_end=*/false)) progress.failure = failure_;
-    return;
-  }
-  const bool ok = parser_.Feed(bytes, [&](const SseEvent& event) { return OnEvent(event, progress); });
-  if (!ok && !failure_) {
-    Fail(StreamFailure(FailureKind::kMalformed, absl::StrCat("upstream stream event exceeds ",
-                                                             SseParser::kDefaultMaxEventBytes, " bytes")),
-         progress);
-  }
+  std::optional<UpstreamFailure> failure =
+      body_.Feed(bytes, [&](const SseEvent& event) { return OnEvent(event, progress); });
+  if (failure && !failure_) Fail(*std::move(failure), progress);
   if (content_) progress.content = true;
 }
 
 std::optional<UpstreamFailure> GeminiStreamDecoder::Finish(Progress& progress) {
   if (failure_) return failure_;
   if (ended_) return std::nullopt;
-  if (body_ == Body::kJson) {
-    FeedJsonBody({}, /*at_end=*/true);
+  if (body_.kind() == StreamBody::Kind::kJson) {
+    failure_ = body_.EndJson();
     return failure_;
   }
   // Servers may close right after the last data line, without the blank line that ends it.
-  if (!parser_.Finish([&](const SseEvent& event) { return OnEvent(event, progress); }) && !failure_) {
-    Fail(StreamFailure(FailureKind::kMalformed, "upstream stream event exceeds the size limit"), progress);
+  if (!body_.EndSse([&](const SseEvent& event) { return OnEvent(event, progress); }) && !failure_) {
+    Fail(InStreamFailure(FailureKind::kMalformed, "upstream stream event exceeds the size limit"), progress);
   }
   if (failure_) return failure_;
   if (content_) progress.content = true;
   if (!finished_) {
-    failure_ = StreamFailure(FailureKind::kReset, "upstream stream ended before a finishReason");
+    failure_ = InStreamFailure(FailureKind::kReset, "upstream stream ended before a finishReason");
     return failure_;
   }
   // The connection close is Gemini's end of stream: only now is the last usageMetadata known.
   ended_ = true;
-  StreamEvent finish = Event(StreamEvent::Kind::kFinish);
+  StreamEvent finish = MakeStreamEvent(StreamEvent::Kind::kFinish);
   finish.finish_reason = finish_reason_;
   finish.usage = usage_;
   progress.events.push_back(std::move(finish));
-  StreamEvent usage = Event(StreamEvent::Kind::kUsage);
+  StreamEvent usage = MakeStreamEvent(StreamEvent::Kind::kUsage);
   usage.usage = usage_;
   progress.events.push_back(std::move(usage));
   progress.done = true;
@@ -98,43 +62,20 @@ bool GeminiStreamDecoder::Fail(UpstreamFailure failure, Progress& progress) {
   return false;
 }
 
-bool GeminiStreamDecoder::FeedJsonBody(std::string_view bytes, bool at_end) {
-  if (json_body_.size() + bytes.size() > kMaxJsonBodyBytes) {
-    failure_ = StreamFailure(FailureKind::kMalformed, "upstream answered a stream request with an oversized non-SSE body");
-    return true;
-  }
-  json_body_.append(bytes);
-  const std::string_view text = StripTrailingWhitespace(json_body_);
-  // Only a body that could be complete is worth a parse before the end.
-  if (!at_end && (text.empty() || (text.back() != '}' && text.back() != ']'))) return false;
-  json::value value;
-  if (!ParseJson(text, value)) {
-    if (!at_end) return false;
-    failure_ = StreamFailure(FailureKind::kMalformed, "upstream answered a stream request with a body that is not SSE");
-    return true;
-  }
-  if (std::optional<UpstreamFailure> error = MapStreamError(value)) {
-    failure_ = std::move(error);
-  } else {
-    failure_ = StreamFailure(FailureKind::kMalformed, "upstream answered a stream request with JSON instead of SSE");
-  }
-  return true;
-}
-
 bool GeminiStreamDecoder::OnEvent(const SseEvent& event, Progress& progress) {
   const std::string_view data = StripWhitespace(event.data);
   if (data.empty()) return true;
   json::monotonic_resource resource(scratch_);
   json::value value(&resource);
   if (!ParseJson(data, value)) {
-    return Fail(StreamFailure(FailureKind::kMalformed, "upstream stream carried an event that is not JSON"), progress);
+    return Fail(InStreamFailure(FailureKind::kMalformed, "upstream stream carried an event that is not JSON"), progress);
   }
   if (std::optional<UpstreamFailure> error = MapStreamError(value)) {
     return Fail(*std::move(error), progress);
   }
   const json::object* response = value.if_object();
   if (response == nullptr) {
-    return Fail(StreamFailure(FailureKind::kMalformed, "upstream stream carried an event that is not a JSON object"),
+    return Fail(InStreamFailure(FailureKind::kMalformed, "upstream stream carried an event that is not a JSON object"),
                 progress);
   }
   Translate(*response, progress);
@@ -148,7 +89,7 @@ void GeminiStreamDecoder::Translate(const json::object& response, Progress& prog
     started_ = true;
     const std::string_view response_id = StringField(response, "responseId");
     call_id_seed_ = response_id.empty() ? RandomCallIdSeed() : CallIdSeed(response_id);
-    StreamEvent start = Event(StreamEvent::Kind::kStart);
+    StreamEvent start = MakeStreamEvent(StreamEvent::Kind::kStart);
     start.id = response_id.empty() ? SynthesizedResponseId(call_id_seed_) : std::string(response_id);
     start.name = std::string(StringField(response, "modelVersion"));
     progress.events.push_back(std::move(start));
@@ -161,20 +102,19 @@ void GeminiStreamDecoder::Translate(const json::object& response, Progress& prog
   }
   const json::object* candidate = FirstGeminiCandidate(response);
   if (candidate == nullptr) return;
-  const json::object* content = ObjectField(*candidate, "content");
-  const json::array* parts = content == nullptr ? nullptr : ArrayField(*content, "parts");
+  const json::array* parts = GeminiCandidateParts(*candidate);
   if (parts != nullptr) {
     for (const json::value& item : *parts) {
       const json::object* part = item.if_object();
       if (part == nullptr) continue;
       if (const json::object* function_call = ObjectField(*part, "functionCall")) {
         ToolCall call = ReadGeminiFunctionCall(*function_call, call_id_seed_, tool_count_);
-        StreamEvent start = Event(StreamEvent::Kind::kToolCallStart);
+        StreamEvent start = MakeStreamEvent(StreamEvent::Kind::kToolCallStart);
         start.tool_index = tool_count_;
         start.id = std::move(call.id);
         start.name = std::move(call.name);
         progress.events.push_back(std::move(start));
-        StreamEvent arguments = Event(StreamEvent::Kind::kToolCallArguments);
+        StreamEvent arguments = MakeStreamEvent(StreamEvent::Kind::kToolCallArguments);
         arguments.tool_index = tool_count_;
         arguments.text = std::move(call.arguments);
         progress.events.push_back(std::move(arguments));
@@ -182,7 +122,7 @@ void GeminiStreamDecoder::Translate(const json::object& response, Progress& prog
         called_functions_ = true;
         content_ = true;
       } else if (const std::string_view text = StringField(*part, "text"); !text.empty()) {
-        progress.events.push_back(Event(IsThought(*part) ? StreamEvent::Kind::kReasoning : StreamEvent::Kind::kText, text));
+        progress.events.push_back(MakeStreamEvent(IsGeminiThought(*part) ? StreamEvent::Kind::kReasoning : StreamEvent::Kind::kText, text));
         content_ = true;
       }
     }

@@ -47,6 +47,7 @@
 #include <boost/json/object.hpp>
 
 #include "proxy/provider/common/sse.h"
+#include "proxy/provider/common/stream_body.h"
 #include "proxy/provider/failure.h"
 #include "proxy/provider/provider.h"
 
@@ -54,9 +55,6 @@ namespace llmesh::provider {
 
 class GeminiStreamDecoder final : public StreamDecoder {
  public:
-  // A body that is neither SSE nor a JSON error of at most this size is malformed.
-  static constexpr size_t kMaxJsonBodyBytes = size_t{1} << 20;
-
   GeminiStreamDecoder() = default;
 
   void Feed(std::string_view bytes, Progress& progress) override;
@@ -73,9 +71,7 @@ class GeminiStreamDecoder final : public StreamDecoder {
   // Handles a non-SSE body; returns true once it has been classified (failure_ set).
   bool FeedJsonBody(std::string_view bytes, bool at_end);
 
-  SseParser parser_;
-  enum class Body : uint8_t { kUnknown, kSse, kJson } body_ = Body::kUnknown;
-  std::string json_body_;
+  StreamBody body_{/*json_arrays=*/true};
   bool started_ = false;
   bool finished_ = false;  // a finishReason (or a prompt block) was seen
   FinishReason finish_reason_ = FinishReason::kStop;

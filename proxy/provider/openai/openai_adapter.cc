@@ -86,14 +86,6 @@ void WriteStreamOptions(JsonWriter& writer, const boost::json::value* options) {
   writer.Close();
 }
 
-UpstreamFailure Malformed(int status, std::string message) {
-  UpstreamFailure failure;
-  failure.kind = FailureKind::kMalformed;
-  failure.http_status = status;
-  failure.message = std::move(message);
-  return failure;
-}
-
 }  // namespace
 
 absl::StatusOr<EncodedRequest> OpenAiAdapter::Encode(const ClientRequest& request,
@@ -189,21 +181,14 @@ DecodedResponse OpenAiAdapter::Decode(const ClientRequest& request, int status,
   // One arena for the whole parse: freed at once, and embeddings can be large.
   boost::json::monotonic_resource resource;
   boost::json::value value(&resource);
-  if (text.empty() || !ParseJson(text, value)) {
-    decoded.failure = Malformed(status, "upstream answered with a body that is not JSON");
-    return decoded;
-  }
-  if (std::optional<UpstreamFailure> error = MapStreamError(value)) {
-    if (error->http_status == 200) error->http_status = status;
-    decoded.failure = std::move(error);
-    return decoded;
-  }
+  decoded.failure = ParseAnswerJson(status, text, value);
+  if (decoded.failure) return decoded;
   const boost::json::object* object = value.if_object();
   const bool chat = request.operation == Operation::kChatCompletions;
   const std::string_view list = chat ? "choices" : "data";
   const boost::json::array* items = object == nullptr ? nullptr : ArrayField(*object, list);
   if (items == nullptr) {
-    decoded.failure = Malformed(status, absl::StrCat("upstream answer has no '", AbslView(list), "' array"));
+    decoded.failure = MalformedAnswer(status, absl::StrCat("upstream answer has no '", AbslView(list), "' array"));
     return decoded;
   }
   if (chat) {
@@ -226,7 +211,7 @@ DecodedResponse OpenAiAdapter::Decode(const ClientRequest& request, int status,
     if (!chat) {
       absl::StatusOr<EmbeddingsResponse> answer = ParseOpenAiEmbeddingsResponse(*object);
       if (!answer.ok()) {
-        decoded.failure = Malformed(status, std::string(answer.status().message()));
+        decoded.failure = MalformedAnswer(status, std::string(answer.status().message()));
         return decoded;
       }
       decoded.embeddings = *std::move(answer);
@@ -234,7 +219,7 @@ DecodedResponse OpenAiAdapter::Decode(const ClientRequest& request, int status,
     }
     absl::StatusOr<ChatResponse> answer = ParseOpenAiChatResponse(*object);
     if (!answer.ok()) {
-      decoded.failure = Malformed(status, std::string(answer.status().message()));
+      decoded.failure = MalformedAnswer(status, std::string(answer.status().message()));
       return decoded;
     }
     decoded.chat = *std::move(answer);

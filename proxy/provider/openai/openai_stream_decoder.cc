@@ -15,40 +15,6 @@
 namespace llmesh::provider {
 namespace {
 
-// Stream failures happen inside a 2xx answer; 200 is what the provider answered with.
-constexpr int kStreamStatus = 200;
-
-UpstreamFailure StreamFailure(FailureKind kind, std::string_view code, std::string message) {
-  UpstreamFailure failure;
-  failure.kind = kind;
-  failure.http_status = kStreamStatus;
-  failure.code = std::string(code);
-  failure.message = std::move(message);
-  return failure;
-}
-
-// One `data:` line per data line, so multi-line upstream data stays valid SSE.
-void AppendEvent(std::string& wire, std::string_view data) {
-  size_t start = 0;
-  while (true) {
-    const size_t newline = data.find('\n', start);
-    wire.append("data: ");
-    wire.append(data.substr(start, newline == std::string_view::npos ? std::string_view::npos
-                                                                     : newline - start));
-    wire.push_back('\n');
-    if (newline == std::string_view::npos) break;
-    start = newline + 1;
-  }
-  wire.push_back('\n');
-}
-
-StreamEvent Event(StreamEvent::Kind kind, std::string_view text = {}) {
-  StreamEvent event;
-  event.kind = kind;
-  event.text = std::string(text);
-  return event;
-}
-
 bool IsContentDelta(const boost::json::object& delta) {
   for (std::string_view key : {"content", "refusal", "reasoning_content", "reasoning"}) {
     if (!StringField(delta, key).empty()) return true;
@@ -62,34 +28,20 @@ bool IsContentDelta(const boost::json::object& delta) {
 
 void OpenAiStreamDecoder::Feed(std::string_view bytes, Progress& progress) {
   if (done_ || failure_) return;
-  if (body_ == Body::kUnknown) {
-    // DeepSeek may send blank lines before anything else; they decide nothing.
-    bytes = StripLeadingWhitespace(bytes);
-    if (bytes.empty()) return;
-    body_ = bytes.front() == '{' || bytes.front() == '[' ? Body::kJson : Body::kSse;
-  }
-  if (body_ == Body::kJson) {
-    if (FeedJsonBody(bytes, /*at_end=*/false)) progress.failure = failure_;
-    return;
-  }
-  const bool ok = parser_.Feed(bytes, [&](const SseEvent& event) { return OnEvent(event, progress); });
-  if (!ok && !failure_) {
-    Fail(StreamFailure(FailureKind::kMalformed, "",
-                       absl::StrCat("upstream stream event exceeds ",
-                                    SseParser::kDefaultMaxEventBytes, " bytes")),
-         progress);
-  }
+  std::optional<UpstreamFailure> failure =
+      body_.Feed(bytes, [&](const SseEvent& event) { return OnEvent(event, progress); });
+  if (failure && !failure_) Fail(*std::move(failure), progress);
   if (content_) progress.content = true;
 }
 
 std::optional<UpstreamFailure> OpenAiStreamDecoder::Finish(Progress& /*progress*/) {
   if (failure_) return failure_;
   if (done_) return std::nullopt;
-  if (body_ == Body::kJson) {
-    FeedJsonBody({}, /*at_end=*/true);
+  if (body_.kind() == StreamBody::Kind::kJson) {
+    failure_ = body_.EndJson();
     return failure_;
   }
-  failure_ = StreamFailure(FailureKind::kReset, "", "upstream stream ended before [DONE]");
+  failure_ = InStreamFailure(FailureKind::kReset, "upstream stream ended before [DONE]");
   return failure_;
 }
 
@@ -97,32 +49,6 @@ bool OpenAiStreamDecoder::Fail(UpstreamFailure failure, Progress& progress) {
   failure_ = std::move(failure);
   progress.failure = failure_;
   return false;
-}
-
-bool OpenAiStreamDecoder::FeedJsonBody(std::string_view bytes, bool at_end) {
-  if (json_body_.size() + bytes.size() > kMaxJsonBodyBytes) {
-    failure_ = StreamFailure(FailureKind::kMalformed, "",
-                             "upstream answered a stream request with an oversized non-SSE body");
-    return true;
-  }
-  json_body_.append(bytes);
-  const std::string_view text = StripTrailingWhitespace(json_body_);
-  // Only a body that could be complete is worth a parse before the end.
-  if (!at_end && (text.empty() || (text.back() != '}' && text.back() != ']'))) return false;
-  boost::json::value value;
-  if (!ParseJson(text, value)) {
-    if (!at_end) return false;
-    failure_ = StreamFailure(FailureKind::kMalformed, "",
-                             "upstream answered a stream request with a body that is not SSE");
-    return true;
-  }
-  if (std::optional<UpstreamFailure> error = MapStreamError(value)) {
-    failure_ = std::move(error);
-  } else {
-    failure_ = StreamFailure(FailureKind::kMalformed, "",
-                             "upstream answered a stream request with JSON instead of SSE");
-  }
-  return true;
 }
 
 bool OpenAiStreamDecoder::OnEvent(const SseEvent& event, Progress& progress) {
@@ -135,7 +61,7 @@ bool OpenAiStreamDecoder::OnEvent(const SseEvent& event, Progress& progress) {
     }
     std::string message = TruncateUtf8(event.data, kMaxErrorMessageBytes);
     if (message.empty()) message = "upstream sent an error event";
-    return Fail(StreamFailure(FailureKind::kServerError, "", std::move(message)), progress);
+    return Fail(InStreamFailure(FailureKind::kServerError, std::move(message)), progress);
   }
   const std::string_view data = StripWhitespace(event.data);
   if (data.empty()) return true;
@@ -147,10 +73,10 @@ bool OpenAiStreamDecoder::OnEvent(const SseEvent& event, Progress& progress) {
       // with a finish_reason (or sent no chunk at all).
       if (!started_) {
         started_ = true;
-        progress.events.push_back(Event(StreamEvent::Kind::kStart));
+        progress.events.push_back(MakeStreamEvent(StreamEvent::Kind::kStart));
       }
       if (!finished_) AppendFinish(std::nullopt, progress);
-      StreamEvent usage = Event(StreamEvent::Kind::kUsage);
+      StreamEvent usage = MakeStreamEvent(StreamEvent::Kind::kUsage);
       usage.usage = usage_;
       progress.events.push_back(std::move(usage));
     } else {
@@ -165,8 +91,7 @@ bool OpenAiStreamDecoder::OnChunk(const SseEvent& event, Progress& progress) {
   boost::json::monotonic_resource resource(scratch_);
   boost::json::value value(&resource);
   if (!ParseJson(event.data, value)) {
-    return Fail(StreamFailure(FailureKind::kMalformed, "",
-                              "upstream stream carried an event that is not JSON"),
+    return Fail(InStreamFailure(FailureKind::kMalformed, "upstream stream carried an event that is not JSON"),
                 progress);
   }
   if (std::optional<UpstreamFailure> error = MapStreamError(value)) {
@@ -174,8 +99,7 @@ bool OpenAiStreamDecoder::OnChunk(const SseEvent& event, Progress& progress) {
   }
   const boost::json::object* chunk = value.if_object();
   if (chunk == nullptr) {
-    return Fail(StreamFailure(FailureKind::kMalformed, "",
-                              "upstream stream carried an event that is not a JSON object"),
+    return Fail(InStreamFailure(FailureKind::kMalformed, "upstream stream carried an event that is not a JSON object"),
                 progress);
   }
   if (std::optional<Usage> usage = ReadOpenAiUsage(*chunk)) usage_ = *usage;
@@ -183,7 +107,7 @@ bool OpenAiStreamDecoder::OnChunk(const SseEvent& event, Progress& progress) {
   const boost::json::array* choices = ArrayField(*chunk, "choices");
   if (choices == nullptr || choices->empty()) {
     if (!translate_ && forward_usage_ && ObjectField(*chunk, "usage") != nullptr) {
-      AppendEvent(progress.wire, event.data);
+      AppendSseEvent(progress.wire, /*event_name=*/{}, event.data);
     }
     return true;
   }
@@ -194,13 +118,13 @@ bool OpenAiStreamDecoder::OnChunk(const SseEvent& event, Progress& progress) {
     if (choice == nullptr) continue;
     const std::string_view finish = StringField(*choice, "finish_reason");
     if (finish == "insufficient_system_resource") {
-      return Fail(StreamFailure(FailureKind::kOverloaded, finish,
-                                "the provider ran out of inference capacity mid-generation"),
+      return Fail(InStreamFailure(FailureKind::kOverloaded,
+                                  "the provider ran out of inference capacity mid-generation", finish),
                   progress);
     }
     if (finish == "error") {
-      return Fail(StreamFailure(FailureKind::kServerError, finish,
-                                "the provider reported an error mid-generation"),
+      return Fail(InStreamFailure(FailureKind::kServerError, "the provider reported an error mid-generation",
+                                  finish),
                   progress);
     }
     if (!finish.empty()) content = true;
@@ -214,9 +138,9 @@ bool OpenAiStreamDecoder::OnChunk(const SseEvent& event, Progress& progress) {
     Translate(*chunk, progress);
   } else if (nonstandard_stop && NormalizeFinishReasons(value)) {
     // Only a chunk that needs repair is re-serialised; all others go out as received.
-    AppendEvent(progress.wire, boost::json::serialize(value));
+    AppendSseEvent(progress.wire, /*event_name=*/{}, boost::json::serialize(value));
   } else {
-    AppendEvent(progress.wire, event.data);
+    AppendSseEvent(progress.wire, /*event_name=*/{}, event.data);
   }
   if (content) {
     content_ = true;
@@ -229,7 +153,7 @@ void OpenAiStreamDecoder::Translate(const boost::json::object& chunk, Progress& 
   std::vector<StreamEvent>& events = progress.events;
   if (!started_) {
     started_ = true;
-    StreamEvent start = Event(StreamEvent::Kind::kStart);
+    StreamEvent start = MakeStreamEvent(StreamEvent::Kind::kStart);
     start.id = std::string(StringField(chunk, "id"));
     start.name = std::string(StringField(chunk, "model"));
     events.push_back(std::move(start));
@@ -240,13 +164,13 @@ void OpenAiStreamDecoder::Translate(const boost::json::object& chunk, Progress& 
   if (const boost::json::object* delta = ObjectField(*choice, "delta")) {
     std::string_view reasoning = StringField(*delta, "reasoning_content");
     if (reasoning.empty()) reasoning = StringField(*delta, "reasoning");
-    if (!reasoning.empty()) events.push_back(Event(StreamEvent::Kind::kReasoning, reasoning));
+    if (!reasoning.empty()) events.push_back(MakeStreamEvent(StreamEvent::Kind::kReasoning, reasoning));
     if (std::string_view text = StringField(*delta, "content"); !text.empty()) {
-      events.push_back(Event(StreamEvent::Kind::kText, text));
+      events.push_back(MakeStreamEvent(StreamEvent::Kind::kText, text));
     }
     // Other formats have no refusal; what the model said is the answer's text.
     if (std::string_view refusal = StringField(*delta, "refusal"); !refusal.empty()) {
-      events.push_back(Event(StreamEvent::Kind::kText, refusal));
+      events.push_back(MakeStreamEvent(StreamEvent::Kind::kText, refusal));
     }
     if (const boost::json::array* calls = ArrayField(*delta, "tool_calls")) {
       for (const boost::json::value& item : *calls) {
@@ -270,7 +194,7 @@ void OpenAiStreamDecoder::Translate(const boost::json::object& chunk, Progress& 
         if (starts) {
           tool_calls_seen_ = true;
           tool_index = static_cast<uint32_t>(tool_slots_.size());
-          StreamEvent start = Event(StreamEvent::Kind::kToolCallStart);
+          StreamEvent start = MakeStreamEvent(StreamEvent::Kind::kToolCallStart);
           start.tool_index = tool_index;
           // Canonical calls always have an id; a provider that sent none gets one made up.
           start.id = id.empty() ? absl::StrCat("call_", tool_index) : std::string(id);
@@ -282,7 +206,7 @@ void OpenAiStreamDecoder::Translate(const boost::json::object& chunk, Progress& 
         }
         if (function != nullptr) {
           if (std::string_view arguments = StringField(*function, "arguments"); !arguments.empty()) {
-            StreamEvent fragment = Event(StreamEvent::Kind::kToolCallArguments, arguments);
+            StreamEvent fragment = MakeStreamEvent(StreamEvent::Kind::kToolCallArguments, arguments);
             fragment.tool_index = tool_index;
             events.push_back(std::move(fragment));
           }
@@ -299,7 +223,7 @@ void OpenAiStreamDecoder::Translate(const boost::json::object& chunk, Progress& 
 
 void OpenAiStreamDecoder::AppendFinish(std::optional<FinishReason> reason, Progress& progress) {
   finished_ = true;
-  StreamEvent event = Event(StreamEvent::Kind::kFinish);
+  StreamEvent event = MakeStreamEvent(StreamEvent::Kind::kFinish);
   // An unknown or missing reason reads as a normal end (wire-formats §6.1), of a tool turn when
   // the answer called tools.
   event.finish_reason = reason.value_or(tool_calls_seen_ ? FinishReason::kToolCalls : FinishReason::kStop);

@@ -46,6 +46,7 @@
 #include <boost/json/object.hpp>
 
 #include "proxy/provider/common/sse.h"
+#include "proxy/provider/common/stream_body.h"
 #include "proxy/provider/failure.h"
 #include "proxy/provider/provider.h"
 
@@ -53,9 +54,6 @@ namespace llmesh::provider {
 
 class OpenAiStreamDecoder final : public StreamDecoder {
  public:
-  // A body that is neither SSE nor a JSON error of at most this size is malformed.
-  static constexpr size_t kMaxJsonBodyBytes = size_t{1} << 20;
-
   // `forward_usage`: the client asked for stream_options.include_usage. `translate`: the client
   // speaks another format, so chunks become canonical events (Progress::events) instead of
   // wire bytes; the same rules decide content, failures and the end.
@@ -75,10 +73,7 @@ class OpenAiStreamDecoder final : public StreamDecoder {
   void Translate(const boost::json::object& chunk, Progress& progress);
   // Translated mode: the one kFinish event; `reason` nullopt when unknown or missing.
   void AppendFinish(std::optional<FinishReason> reason, Progress& progress);
-  // Handles a non-SSE body; returns true once it has been classified.
-  bool FeedJsonBody(std::string_view bytes, bool at_end);
 
-  SseParser parser_;
   const bool forward_usage_;
   const bool translate_;
   bool started_ = false;   // translated: kStart emitted
@@ -92,8 +87,7 @@ class OpenAiStreamDecoder final : public StreamDecoder {
     std::string id;
   };
   std::vector<ToolSlot> tool_slots_;
-  enum class Body : uint8_t { kUnknown, kSse, kJson } body_ = Body::kUnknown;
-  std::string json_body_;
+  StreamBody body_{/*json_arrays=*/true};
   bool content_ = false;
   bool done_ = false;
   std::optional<UpstreamFailure> failure_;

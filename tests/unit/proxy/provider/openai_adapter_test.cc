@@ -6,27 +6,18 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/unit/proxy/provider/provider_test_support.h"
 #include "tests/unit/proxy/provider/testdata.h"
 
 namespace llmesh::provider {
 namespace {
 
 using ::testing::ElementsAre;
+using testing::HeaderList;
 using ::testing::Pair;
+using testing::ParsedClientRequest;
 
-ClientRequest Parse(Operation operation, std::string_view body) {
-  absl::StatusOr<ClientRequest> request = ParseClientRequest(operation, body);
-  EXPECT_TRUE(request.ok()) << request.status();
-  return request.ok() ? *std::move(request) : ClientRequest{};
-}
-
-ClientRequest Chat(std::string_view body) { return Parse(Operation::kChatCompletions, body); }
-
-std::vector<std::pair<std::string, std::string>> Headers(const EncodedRequest& encoded) {
-  std::vector<std::pair<std::string, std::string>> headers;
-  for (const auto& [name, value] : encoded.headers) headers.emplace_back(std::string(name), value);
-  return headers;
-}
+ClientRequest Chat(std::string_view body) { return ParsedClientRequest(Operation::kChatCompletions, body); }
 
 TEST(OpenAiAdapterEncodeTest, SendsTheClientBodyWithTheTargetsModel) {
   const OpenAiAdapter adapter;
@@ -37,9 +28,9 @@ TEST(OpenAiAdapterEncodeTest, SendsTheClientBodyWithTheTargetsModel) {
   EXPECT_EQ(encoded->method, boost::beast::http::verb::post);
   EXPECT_EQ(encoded->target, "/v1/chat/completions");
   EXPECT_EQ(encoded->body, testing::ReadTestdata("openai/chat_request.encoded.json"));
-  EXPECT_THAT(Headers(*encoded), ElementsAre(Pair("authorization", "Bearer sk-test"),
-                                             Pair("content-type", "application/json"),
-                                             Pair("accept", "application/json")));
+  EXPECT_THAT(HeaderList(*encoded),
+              ElementsAre(Pair("authorization", "Bearer sk-test"), Pair("content-type", "application/json"),
+                          Pair("accept", "application/json")));
 }
 
 TEST(OpenAiAdapterEncodeTest, ForcesIncludeUsageOnStreamsAndKeepsOtherStreamOptions) {
@@ -51,9 +42,9 @@ TEST(OpenAiAdapterEncodeTest, ForcesIncludeUsageOnStreamsAndKeepsOtherStreamOpti
   ASSERT_TRUE(encoded.ok()) << encoded.status();
   EXPECT_EQ(encoded->target, "/chat/completions");
   EXPECT_EQ(encoded->body, testing::ReadTestdata("openai/chat_stream_request.encoded.json"));
-  EXPECT_THAT(Headers(*encoded), ElementsAre(Pair("authorization", "Bearer sk-ds"),
-                                             Pair("content-type", "application/json"),
-                                             Pair("accept", "text/event-stream")));
+  EXPECT_THAT(HeaderList(*encoded),
+              ElementsAre(Pair("authorization", "Bearer sk-ds"), Pair("content-type", "application/json"),
+                          Pair("accept", "text/event-stream")));
 }
 
 TEST(OpenAiAdapterEncodeTest, AddsStreamOptionsWhenTheClientSentNone) {
@@ -91,15 +82,15 @@ TEST(OpenAiAdapterEncodeTest, PassesStreamOptionsThroughUntouchedWithoutStream) 
 TEST(OpenAiAdapterEncodeTest, EncodesEmbeddings) {
   const OpenAiAdapter adapter;
   const ClientRequest request =
-      Parse(Operation::kEmbeddings, testing::ReadTestdata("openai/embeddings_request.json"));
+      ParsedClientRequest(Operation::kEmbeddings, testing::ReadTestdata("openai/embeddings_request.json"));
   const absl::StatusOr<EncodedRequest> encoded =
       adapter.Encode(request, TargetCall{"/v1", "text-embedding-3-small", "sk-test"});
   ASSERT_TRUE(encoded.ok()) << encoded.status();
   EXPECT_EQ(encoded->target, "/v1/embeddings");
   EXPECT_EQ(encoded->body, testing::ReadTestdata("openai/embeddings_request.encoded.json"));
-  EXPECT_THAT(Headers(*encoded), ElementsAre(Pair("authorization", "Bearer sk-test"),
-                                             Pair("content-type", "application/json"),
-                                             Pair("accept", "application/json")));
+  EXPECT_THAT(HeaderList(*encoded),
+              ElementsAre(Pair("authorization", "Bearer sk-test"), Pair("content-type", "application/json"),
+                          Pair("accept", "application/json")));
 }
 
 TEST(OpenAiAdapterEncodeTest, SendsNoCredentialWithoutAKey) {
@@ -107,8 +98,8 @@ TEST(OpenAiAdapterEncodeTest, SendsNoCredentialWithoutAKey) {
   const absl::StatusOr<EncodedRequest> encoded = adapter.Encode(
       Chat(R"({"model":"m","messages":[{"role":"user","content":"x"}]})"), TargetCall{"/v1", "local", ""});
   ASSERT_TRUE(encoded.ok());
-  EXPECT_THAT(Headers(*encoded), ElementsAre(Pair("content-type", "application/json"),
-                                             Pair("accept", "application/json")));
+  EXPECT_THAT(HeaderList(*encoded),
+              ElementsAre(Pair("content-type", "application/json"), Pair("accept", "application/json")));
 }
 
 TEST(OpenAiAdapterEncodeTest, JoinsBasePathsWithOrWithoutSlashes) {
@@ -194,7 +185,7 @@ TEST(OpenAiAdapterDecodeTest, DecodesEmbeddings) {
   const OpenAiAdapter adapter;
   const std::string body = testing::ReadTestdata("openai/embeddings_response.json");
   const DecodedResponse decoded =
-      adapter.Decode(Parse(Operation::kEmbeddings, R"({"model":"e","input":"x"})"), 200, body);
+      adapter.Decode(ParsedClientRequest(Operation::kEmbeddings, R"({"model":"e","input":"x"})"), 200, body);
   ASSERT_FALSE(decoded.failure.has_value()) << decoded.failure->message;
   EXPECT_EQ(decoded.body, body);
   EXPECT_EQ(decoded.usage.prompt_tokens, 5u);

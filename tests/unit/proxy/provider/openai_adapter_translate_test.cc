@@ -8,25 +8,16 @@
 #include "gtest/gtest.h"
 #include "proxy/provider/openai/openai_adapter.h"
 #include "proxy/provider/openai/openai_request.h"
+#include "tests/unit/proxy/provider/provider_test_support.h"
 #include "tests/unit/proxy/provider/testdata.h"
 
 namespace llmesh::provider {
 namespace {
 
 using ::testing::ElementsAre;
+using testing::HeaderList;
 using ::testing::Pair;
-
-std::vector<std::pair<std::string, std::string>> Headers(const EncodedRequest& encoded) {
-  std::vector<std::pair<std::string, std::string>> headers;
-  for (const auto& [name, value] : encoded.headers) headers.emplace_back(std::string(name), value);
-  return headers;
-}
-
-ClientRequest OpenAiChat(std::string_view body) {
-  absl::StatusOr<ClientRequest> request = ParseClientRequest(Operation::kChatCompletions, body);
-  EXPECT_TRUE(request.ok()) << request.status();
-  return request.ok() ? *std::move(request) : ClientRequest{};
-}
+using testing::ParsedClientRequest;
 
 // An Anthropic client's request as its codec hands it over: parsed, with the canonical form.
 ClientRequest AnthropicChat(bool stream) {
@@ -47,7 +38,8 @@ ClientRequest AnthropicChat(bool stream) {
 
 TEST(OpenAiAdapterAzureTest, PostsToTheDeploymentWithTheApiVersionAndAnApiKeyHeader) {
   const OpenAiAdapter adapter(OpenAiDialect::kAzure);
-  const ClientRequest request = OpenAiChat(R"({"model":"fast","messages":[{"role":"user","content":"hi"}]})");
+  const ClientRequest request = ParsedClientRequest(Operation::kChatCompletions,
+                                                    R"({"model":"fast","messages":[{"role":"user","content":"hi"}]})");
   TargetCall call{"/openai", "gpt-4o-prod", "az-key"};
   call.api_version = "2024-10-21";
   const absl::StatusOr<EncodedRequest> encoded = adapter.Encode(request, call);
@@ -55,8 +47,8 @@ TEST(OpenAiAdapterAzureTest, PostsToTheDeploymentWithTheApiVersionAndAnApiKeyHea
   EXPECT_EQ(encoded->method, boost::beast::http::verb::post);
   EXPECT_EQ(encoded->target, "/openai/deployments/gpt-4o-prod/chat/completions?api-version=2024-10-21");
   EXPECT_EQ(encoded->body, R"({"model":"gpt-4o-prod","messages":[{"role":"user","content":"hi"}]})");
-  EXPECT_THAT(Headers(*encoded), ElementsAre(Pair("api-key", "az-key"), Pair("content-type", "application/json"),
-                                             Pair("accept", "application/json")));
+  EXPECT_THAT(HeaderList(*encoded), ElementsAre(Pair("api-key", "az-key"), Pair("content-type", "application/json"),
+                                                Pair("accept", "application/json")));
 }
 
 TEST(OpenAiAdapterAzureTest, StreamsAndEmbedsThroughTheDeployment) {
@@ -72,15 +64,17 @@ TEST(OpenAiAdapterAzureTest, StreamsAndEmbedsThroughTheDeployment) {
   EXPECT_EQ(embed->body, R"({"model":"embed-prod","input":"a"})");
 
   call.model = "chat-prod";
-  const absl::StatusOr<EncodedRequest> stream =
-      adapter.Encode(OpenAiChat(R"({"model":"fast","messages":[{"role":"user","content":"hi"}],"stream":true})"), call);
+  const absl::StatusOr<EncodedRequest> stream = adapter.Encode(
+      ParsedClientRequest(Operation::kChatCompletions,
+                          R"({"model":"fast","messages":[{"role":"user","content":"hi"}],"stream":true})"),
+      call);
   ASSERT_TRUE(stream.ok()) << stream.status();
   EXPECT_EQ(stream->target, "/openai/deployments/chat-prod/chat/completions?api-version=2025-01-01-preview");
   EXPECT_EQ(stream->body,
             R"({"model":"chat-prod","messages":[{"role":"user","content":"hi"}],"stream":true,)"
             R"("stream_options":{"include_usage":true}})");
-  EXPECT_THAT(Headers(*stream), ElementsAre(Pair("api-key", "az-key"), Pair("content-type", "application/json"),
-                                            Pair("accept", "text/event-stream")));
+  EXPECT_THAT(HeaderList(*stream), ElementsAre(Pair("api-key", "az-key"), Pair("content-type", "application/json"),
+                                               Pair("accept", "text/event-stream")));
 }
 
 TEST(OpenAiAdapterAzureTest, SendsNoCredentialWithoutAKey) {
@@ -88,9 +82,11 @@ TEST(OpenAiAdapterAzureTest, SendsNoCredentialWithoutAKey) {
   TargetCall call{"/openai", "d", ""};
   call.api_version = "2024-10-21";
   const absl::StatusOr<EncodedRequest> encoded =
-      adapter.Encode(OpenAiChat(R"({"model":"fast","messages":[{"role":"user","content":"hi"}]})"), call);
+      adapter.Encode(ParsedClientRequest(Operation::kChatCompletions,
+                                         R"({"model":"fast","messages":[{"role":"user","content":"hi"}]})"),
+                     call);
   ASSERT_TRUE(encoded.ok()) << encoded.status();
-  EXPECT_THAT(Headers(*encoded),
+  EXPECT_THAT(HeaderList(*encoded),
               ElementsAre(Pair("content-type", "application/json"), Pair("accept", "application/json")));
 }
 
@@ -99,7 +95,9 @@ TEST(OpenAiAdapterAzureTest, TheOpenAiAdapterIgnoresAnApiVersion) {
   TargetCall call{"/v1", "gpt-4o", "sk"};
   call.api_version = "2024-10-21";
   const absl::StatusOr<EncodedRequest> encoded =
-      adapter.Encode(OpenAiChat(R"({"model":"fast","messages":[{"role":"user","content":"hi"}]})"), call);
+      adapter.Encode(ParsedClientRequest(Operation::kChatCompletions,
+                                         R"({"model":"fast","messages":[{"role":"user","content":"hi"}]})"),
+                     call);
   ASSERT_TRUE(encoded.ok()) << encoded.status();
   EXPECT_EQ(encoded->target, "/v1/chat/completions");
 }
@@ -107,7 +105,8 @@ TEST(OpenAiAdapterAzureTest, TheOpenAiAdapterIgnoresAnApiVersion) {
 TEST(OpenAiAdapterTranslateTest, AnAnthropicClientDoesNotPassThrough) {
   const OpenAiAdapter adapter;
   EXPECT_FALSE(adapter.PassesThrough(AnthropicChat(false)));
-  EXPECT_TRUE(adapter.PassesThrough(OpenAiChat(R"({"model":"m","messages":[1]})")));
+  EXPECT_TRUE(
+      adapter.PassesThrough(ParsedClientRequest(Operation::kChatCompletions, R"({"model":"m","messages":[1]})")));
 }
 
 TEST(OpenAiAdapterTranslateTest, EncodesTheCanonicalRequestNotTheClientsBytes) {
@@ -120,9 +119,9 @@ TEST(OpenAiAdapterTranslateTest, EncodesTheCanonicalRequestNotTheClientsBytes) {
   EXPECT_EQ(encoded->body,
             R"({"model":"deepseek-chat","messages":[{"role":"system","content":"Be brief."},)"
             R"({"role":"user","content":"hi"}],"max_completion_tokens":64})");
-  EXPECT_THAT(Headers(*encoded), ElementsAre(Pair("authorization", "Bearer sk-ds"),
-                                             Pair("content-type", "application/json"),
-                                             Pair("accept", "application/json")));
+  EXPECT_THAT(HeaderList(*encoded),
+              ElementsAre(Pair("authorization", "Bearer sk-ds"), Pair("content-type", "application/json"),
+                          Pair("accept", "application/json")));
 }
 
 TEST(OpenAiAdapterTranslateTest, CompatibleApisGetTheOutputCapInMaxTokens) {
@@ -146,8 +145,8 @@ TEST(OpenAiAdapterTranslateTest, AsksForAStreamWithUsageForAStreamingClient) {
             R"({"model":"gpt-4o-prod","messages":[{"role":"system","content":"Be brief."},)"
             R"({"role":"user","content":"hi"}],"max_completion_tokens":64,"stream":true,)"
             R"("stream_options":{"include_usage":true}})");
-  EXPECT_THAT(Headers(*encoded), ElementsAre(Pair("api-key", "az-key"), Pair("content-type", "application/json"),
-                                             Pair("accept", "text/event-stream")));
+  EXPECT_THAT(HeaderList(*encoded), ElementsAre(Pair("api-key", "az-key"), Pair("content-type", "application/json"),
+                                                Pair("accept", "text/event-stream")));
 }
 
 TEST(OpenAiAdapterTranslateTest, EncodesCanonicalEmbeddings) {

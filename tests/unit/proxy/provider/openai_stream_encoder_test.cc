@@ -1,57 +1,24 @@
 #include "proxy/provider/openai/openai_stream_encoder.h"
 
+#include <boost/json/parse.hpp>
 #include <string>
 #include <vector>
 
-#include <boost/json/parse.hpp>
-
 #include "gtest/gtest.h"
 #include "proxy/provider/openai/openai_stream_decoder.h"
+#include "tests/unit/proxy/provider/provider_test_support.h"
 #include "tests/unit/proxy/provider/testdata.h"
 
 namespace llmesh::provider {
 namespace {
 
+using testing::ContentEvent;
+using testing::FinishEvent;
+using testing::StartEvent;
+using testing::ToolCallStartEvent;
+using testing::UsageEvent;
+
 constexpr int64_t kCreated = 1715000000;
-
-StreamEvent Start(std::string id, std::string model) {
-  StreamEvent event;
-  event.kind = StreamEvent::Kind::kStart;
-  event.id = std::move(id);
-  event.name = std::move(model);
-  return event;
-}
-
-StreamEvent Text(StreamEvent::Kind kind, std::string text, uint32_t tool_index = 0) {
-  StreamEvent event;
-  event.kind = kind;
-  event.text = std::move(text);
-  event.tool_index = tool_index;
-  return event;
-}
-
-StreamEvent ToolCallStart(uint32_t index, std::string id, std::string name) {
-  StreamEvent event;
-  event.kind = StreamEvent::Kind::kToolCallStart;
-  event.tool_index = index;
-  event.id = std::move(id);
-  event.name = std::move(name);
-  return event;
-}
-
-StreamEvent Finish(FinishReason reason) {
-  StreamEvent event;
-  event.kind = StreamEvent::Kind::kFinish;
-  event.finish_reason = reason;
-  return event;
-}
-
-StreamEvent UsageEvent(Usage usage) {
-  StreamEvent event;
-  event.kind = StreamEvent::Kind::kUsage;
-  event.usage = usage;
-  return event;
-}
 
 std::string EncodeAll(const std::vector<StreamEvent>& events, bool include_usage) {
   OpenAiStreamEncoder encoder(include_usage, kCreated);
@@ -63,12 +30,12 @@ std::string EncodeAll(const std::vector<StreamEvent>& events, bool include_usage
 
 // An Anthropic answer with thinking, as its decoder reports it.
 std::vector<StreamEvent> TextEvents() {
-  return {Start("msg_01", "claude-haiku-4-5"),
-          Text(StreamEvent::Kind::kReasoning, R"(Thinking about "hi".)"),
-          Text(StreamEvent::Kind::kText, "Hel"),
-          Text(StreamEvent::Kind::kText, ""),  // an empty delta adds no chunk
-          Text(StreamEvent::Kind::kText, "lo\n"),
-          Finish(FinishReason::kStop),
+  return {StartEvent("msg_01", "claude-haiku-4-5"),
+          ContentEvent(StreamEvent::Kind::kReasoning, R"(Thinking about "hi".)"),
+          ContentEvent(StreamEvent::Kind::kText, "Hel"),
+          ContentEvent(StreamEvent::Kind::kText, ""),  // an empty delta adds no chunk
+          ContentEvent(StreamEvent::Kind::kText, "lo\n"),
+          FinishEvent(FinishReason::kStop),
           UsageEvent(Usage{12, 2, 8, 1})};
 }
 
@@ -84,15 +51,15 @@ TEST(OpenAiStreamEncoderTest, LeavesTheUsageChunkOutWhenTheClientDidNotAskForIt)
 
 TEST(OpenAiStreamEncoderTest, EncodesToolCallDeltasKeyedByIndex) {
   const std::vector<StreamEvent> events = {
-      Start("resp-7", "gemini-2.5-flash"),
-      Text(StreamEvent::Kind::kText, "Let me check."),
-      ToolCallStart(0, "toolu_01", "get_weather"),
-      Text(StreamEvent::Kind::kToolCallArguments, "", 0),  // Anthropic's first partial_json is ""
-      Text(StreamEvent::Kind::kToolCallArguments, R"({"city":)", 0),
-      Text(StreamEvent::Kind::kToolCallArguments, R"("Paris"})", 0),
-      ToolCallStart(1, "toolu_02", "get_time"),
-      Text(StreamEvent::Kind::kToolCallArguments, "{}", 1),
-      Finish(FinishReason::kToolCalls),
+      StartEvent("resp-7", "gemini-2.5-flash"),
+      ContentEvent(StreamEvent::Kind::kText, "Let me check."),
+      ToolCallStartEvent(0, "toolu_01", "get_weather"),
+      ContentEvent(StreamEvent::Kind::kToolCallArguments, "", 0),  // Anthropic's first partial_json is ""
+      ContentEvent(StreamEvent::Kind::kToolCallArguments, R"({"city":)", 0),
+      ContentEvent(StreamEvent::Kind::kToolCallArguments, R"("Paris"})", 0),
+      ToolCallStartEvent(1, "toolu_02", "get_time"),
+      ContentEvent(StreamEvent::Kind::kToolCallArguments, "{}", 1),
+      FinishEvent(FinishReason::kToolCalls),
       UsageEvent(Usage{40, 11, 0, 0})};
   EXPECT_EQ(EncodeAll(events, /*include_usage=*/true),
             testing::ReadTestdata("openai/translated_tool_call_stream.wire"));
@@ -108,7 +75,7 @@ TEST(OpenAiStreamEncoderTest, NamesEveryFinishReasonTheOpenAiWay) {
   for (const auto& [reason, name] : cases) {
     OpenAiStreamEncoder encoder(/*include_usage=*/false, 7);
     std::string out;
-    encoder.Encode(Finish(reason), out);
+    encoder.Encode(FinishEvent(reason), out);
     EXPECT_EQ(out, std::string(R"(data: {"id":"chatcmpl-llmesh","object":"chat.completion.chunk","created":7,)") +
                        R"("model":"","choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":")" + name +
                        "\"}]}\n\n");
@@ -118,7 +85,7 @@ TEST(OpenAiStreamEncoderTest, NamesEveryFinishReasonTheOpenAiWay) {
 TEST(OpenAiStreamEncoderTest, KeepsASynthesizedIdWhenTheProviderSentNone) {
   OpenAiStreamEncoder encoder(/*include_usage=*/true, kCreated);
   std::string out;
-  encoder.Encode(Start("", "m"), out);
+  encoder.Encode(StartEvent("", "m"), out);
   encoder.Encode(UsageEvent(Usage{1, 1, 0, 0}), out);
   EXPECT_EQ(out,
             "data: {\"id\":\"chatcmpl-llmesh\",\"object\":\"chat.completion.chunk\",\"created\":1715000000,"
@@ -132,8 +99,8 @@ TEST(OpenAiStreamEncoderTest, KeepsASynthesizedIdWhenTheProviderSentNone) {
 TEST(OpenAiStreamEncoderTest, EscapesTextSoEveryChunkIsOneValidJsonLine) {
   OpenAiStreamEncoder encoder(/*include_usage=*/false, kCreated);
   std::string out;
-  encoder.Encode(Start("a\"b", "m\\n"), out);
-  encoder.Encode(Text(StreamEvent::Kind::kText, "line1\nline2\r\n\"q\"\t\x01"), out);
+  encoder.Encode(StartEvent("a\"b", "m\\n"), out);
+  encoder.Encode(ContentEvent(StreamEvent::Kind::kText, "line1\nline2\r\n\"q\"\t\x01"), out);
   size_t chunks = 0;
   size_t start = 0;
   while (start < out.size() && chunks < 8) {

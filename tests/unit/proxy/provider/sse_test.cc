@@ -160,5 +160,12 @@ TEST(SseParserTest, FinishDiscardsAnUnterminatedLine) {
   EXPECT_THAT(Parse({"data: a\n\ndata: trunc"}, /*finish=*/true), ElementsAre(Pair("", "a")));
 }
 
+TEST(AppendSseEventTest, WritesTheNameWhenGivenAndOneDataLinePerLine) {
+  std::string wire;
+  AppendSseEvent(wire, /*event_name=*/{}, "a\nb");
+  AppendSseEvent(wire, "ping", "{}");
+  EXPECT_EQ(wire, "data: a\ndata: b\n\nevent: ping\ndata: {}\n\n");
+}
+
 }  // namespace
 }  // namespace llmesh::provider

@@ -9,10 +9,19 @@
 #include "gtest/gtest.h"
 #include "proxy/provider/common/sse.h"
 #include "proxy/provider/openai/openai_stream_decoder.h"
+#include "tests/unit/proxy/provider/stream_fuzz.h"
 #include "tests/unit/proxy/provider/testdata.h"
 
 namespace llmesh::provider {
 namespace {
+
+using testing::FuzzMutatedGoldens;
+using testing::FuzzRandomBodies;
+using testing::FuzzRng;
+using testing::MutatedGolden;
+using testing::RandomBody;
+using testing::RandomSplit;
+using testing::RunFuzzRounds;
 
 constexpr int kIterations = 3000;
 
@@ -22,50 +31,6 @@ constexpr std::array<std::string_view, 16> kTokens = {
     "[DONE]", R"({"choices":[{"index":0,"delta":{"content":"x"},"finish_reason":null}]})",
     R"({"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2}})", R"({"error":{"type":"overloaded_error"}})",
     "{", "}", "\"", "\xC3\xA9"};
-
-std::string RandomBody(std::mt19937_64& rng) {
-  std::string body;
-  const int parts = std::uniform_int_distribution<int>(0, 40)(rng);
-  for (int i = 0; i < parts; ++i) {
-    if (std::uniform_int_distribution<int>(0, 3)(rng) == 0) {
-      const int n = std::uniform_int_distribution<int>(1, 8)(rng);
-      for (int j = 0; j < n; ++j) body.push_back(static_cast<char>(std::uniform_int_distribution<int>(0, 255)(rng)));
-    } else {
-      body += kTokens[std::uniform_int_distribution<size_t>(0, kTokens.size() - 1)(rng)];
-    }
-  }
-  return body;
-}
-
-std::string Mutate(std::string body, std::mt19937_64& rng) {
-  const int edits = std::uniform_int_distribution<int>(1, 4)(rng);
-  for (int i = 0; i < edits && !body.empty(); ++i) {
-    const size_t at = std::uniform_int_distribution<size_t>(0, body.size() - 1)(rng);
-    switch (std::uniform_int_distribution<int>(0, 2)(rng)) {
-      case 0:
-        body[at] = static_cast<char>(std::uniform_int_distribution<int>(0, 255)(rng));
-        break;
-      case 1:
-        body.erase(at, std::uniform_int_distribution<size_t>(1, 16)(rng));
-        break;
-      default:
-        body.insert(at, kTokens[std::uniform_int_distribution<size_t>(0, kTokens.size() - 1)(rng)]);
-        break;
-    }
-  }
-  return body;
-}
-
-std::vector<std::string_view> RandomSplit(std::string_view body, std::mt19937_64& rng) {
-  std::vector<std::string_view> pieces;
-  size_t at = 0;
-  while (at < body.size()) {
-    const size_t n = std::uniform_int_distribution<size_t>(0, 64)(rng);
-    pieces.push_back(body.substr(at, n));
-    at += n;
-  }
-  return pieces;
-}
 
 // Checks the canonical event order (canonical.h): kStart once and first, tool arguments only
 // for started calls, kFinish at most once, kUsage only after it and last.
@@ -104,8 +69,15 @@ struct EventOrder {
   }
 };
 
+std::vector<std::string> GoldenStreams() {
+  return {testing::ReadTestdata("openai/text_stream.sse"), testing::ReadTestdata("openai/tool_call_stream.sse"),
+          testing::ReadTestdata("openai/deepseek_keepalive_stream.sse"),
+          testing::ReadTestdata("openai/azure_prompt_filter_stream.sse"),
+          testing::ReadTestdata("openai/groq_x_groq_stream.sse")};
+}
+
 // Feeds `body` in random pieces and checks the decoder's contract.
-void FeedAndCheck(std::string_view body, std::mt19937_64& rng, bool translate = false) {
+void FeedAndCheck(std::string_view body, FuzzRng& rng, bool translate = false) {
   OpenAiStreamDecoder decoder(std::uniform_int_distribution<int>(0, 1)(rng) == 1, translate);
   StreamDecoder::Progress progress;
   EventOrder order;
@@ -135,51 +107,31 @@ void FeedAndCheck(std::string_view body, std::mt19937_64& rng, bool translate = 
 }
 
 TEST(StreamFuzzTest, RandomBodiesNeverBreakTheDecoder) {
-  std::mt19937_64 rng(20261124);
-  for (int i = 0; i < kIterations; ++i) {
-    const std::string body = RandomBody(rng);
-    SCOPED_TRACE(::testing::Message() << "iteration " << i);
-    FeedAndCheck(body, rng);
-    if (::testing::Test::HasFatalFailure()) return;
-  }
+  FuzzRandomBodies(20261124, kIterations, kTokens,
+                   [](std::string_view body, FuzzRng& rng) { FeedAndCheck(body, rng); });
 }
 
 TEST(StreamFuzzTest, MutatedGoldenStreamsNeverBreakTheDecoder) {
-  const std::vector<std::string> goldens = {
-      testing::ReadTestdata("openai/text_stream.sse"),
-      testing::ReadTestdata("openai/tool_call_stream.sse"),
-      testing::ReadTestdata("openai/deepseek_keepalive_stream.sse"),
-      testing::ReadTestdata("openai/azure_prompt_filter_stream.sse"),
-      testing::ReadTestdata("openai/groq_x_groq_stream.sse")};
-  std::mt19937_64 rng(7);
-  for (int i = 0; i < kIterations; ++i) {
-    const std::string body = Mutate(goldens[static_cast<size_t>(i) % goldens.size()], rng);
-    SCOPED_TRACE(::testing::Message() << "iteration " << i);
-    FeedAndCheck(body, rng);
-    if (::testing::Test::HasFatalFailure()) return;
-  }
+  const std::vector<std::string> goldens = GoldenStreams();
+  FuzzMutatedGoldens(7, kIterations, goldens, kTokens,
+                     [](std::string_view body, FuzzRng& rng) { FeedAndCheck(body, rng); });
 }
 
 TEST(StreamFuzzTest, MutatedGoldenStreamsNeverBreakTheTranslatingDecoder) {
-  const std::vector<std::string> goldens = {
-      testing::ReadTestdata("openai/text_stream.sse"),
-      testing::ReadTestdata("openai/tool_call_stream.sse"),
-      testing::ReadTestdata("openai/deepseek_keepalive_stream.sse"),
-      testing::ReadTestdata("openai/azure_prompt_filter_stream.sse"),
-      testing::ReadTestdata("openai/groq_x_groq_stream.sse")};
-  std::mt19937_64 rng(11);
-  for (int i = 0; i < kIterations; ++i) {
-    const std::string body = i % 4 == 0 ? RandomBody(rng) : Mutate(goldens[static_cast<size_t>(i) % goldens.size()], rng);
-    SCOPED_TRACE(::testing::Message() << "iteration " << i);
-    FeedAndCheck(body, rng, /*translate=*/true);
-    if (::testing::Test::HasFatalFailure()) return;
-  }
+  const std::vector<std::string> goldens = GoldenStreams();
+  RunFuzzRounds(
+      11, kIterations,
+      [&](int i, FuzzRng& rng) {
+        return i % 4 == 0 ? RandomBody(kTokens, rng)
+                          : MutatedGolden(goldens, i, kTokens, rng);
+      },
+      [](std::string_view body, FuzzRng& rng) { FeedAndCheck(body, rng, /*translate=*/true); });
 }
 
 TEST(StreamFuzzTest, RandomBytesNeverBreakTheSseParser) {
-  std::mt19937_64 rng(99);
+  FuzzRng rng(99);
   for (int i = 0; i < kIterations; ++i) {
-    const std::string body = RandomBody(rng);
+    const std::string body = RandomBody(kTokens, rng);
     SseParser whole_parser(/*max_event_bytes=*/256);
     SseParser split_parser(/*max_event_bytes=*/256);
     std::vector<std::string> whole;

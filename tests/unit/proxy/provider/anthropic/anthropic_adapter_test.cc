@@ -8,25 +8,19 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/unit/proxy/provider/provider_test_support.h"
 #include "tests/unit/proxy/provider/testdata.h"
 
 namespace llmesh::provider {
 namespace {
 
 using ::testing::ElementsAre;
+using testing::HeaderList;
 using ::testing::Pair;
-
-std::vector<std::pair<std::string, std::string>> Headers(const EncodedRequest& encoded) {
-  std::vector<std::pair<std::string, std::string>> headers;
-  for (const auto& [name, value] : encoded.headers) headers.emplace_back(std::string(name), value);
-  return headers;
-}
+using testing::ParsedClientRequest;
 
 ClientRequest AnthropicClient(std::string_view body) {
-  absl::StatusOr<ClientRequest> request =
-      ParseClientRequest(Operation::kChatCompletions, body, ApiFormat::kAnthropic);
-  EXPECT_TRUE(request.ok()) << request.status();
-  return request.ok() ? *std::move(request) : ClientRequest{};
+  return ParsedClientRequest(Operation::kChatCompletions, body, ApiFormat::kAnthropic);
 }
 
 // An OpenAI client's request in canonical form, as the codec leaves it for a translating target.
@@ -56,7 +50,7 @@ TEST(AnthropicAdapterEncodeTest, PassesAnAnthropicClientsBodyThroughWithOnlyTheM
   EXPECT_EQ(encoded->method, boost::beast::http::verb::post);
   EXPECT_EQ(encoded->target, "/v1/messages");
   EXPECT_EQ(encoded->body, testing::ReadTestdata("anthropic/passthrough_request.encoded.json"));
-  EXPECT_THAT(Headers(*encoded),
+  EXPECT_THAT(HeaderList(*encoded),
               ElementsAre(Pair("x-api-key", "sk-ant-test"), Pair("anthropic-version", "2023-06-01"),
                           Pair("content-type", "application/json"), Pair("accept", "text/event-stream")));
 }
@@ -78,9 +72,9 @@ TEST(AnthropicAdapterEncodeTest, EncodesAnotherFormatsRequestWithTheModelsOutput
   EXPECT_EQ(encoded->target, "/v1/messages");
   EXPECT_EQ(encoded->body,
             R"({"model":"claude-haiku","max_tokens":2048,"messages":[{"role":"user","content":"Hi"}]})");
-  EXPECT_THAT(Headers(*encoded), ElementsAre(Pair("anthropic-version", "2023-06-01"),
-                                             Pair("content-type", "application/json"),
-                                             Pair("accept", "application/json")));
+  EXPECT_THAT(HeaderList(*encoded),
+              ElementsAre(Pair("anthropic-version", "2023-06-01"), Pair("content-type", "application/json"),
+                          Pair("accept", "application/json")));
 }
 
 TEST(AnthropicAdapterEncodeTest, DefaultsMaxTokensAndAsksForAStream) {
@@ -91,7 +85,7 @@ TEST(AnthropicAdapterEncodeTest, DefaultsMaxTokensAndAsksForAStream) {
   EXPECT_EQ(encoded->target, "/messages");
   EXPECT_EQ(encoded->body,
             R"({"model":"claude","max_tokens":4096,"messages":[{"role":"user","content":"Hi"}],"stream":true})");
-  EXPECT_THAT(Headers(*encoded), ::testing::Contains(Pair("accept", "text/event-stream")));
+  EXPECT_THAT(HeaderList(*encoded), ::testing::Contains(Pair("accept", "text/event-stream")));
 }
 
 TEST(AnthropicAdapterEncodeTest, RefusesARequestWithoutCanonicalForm) {

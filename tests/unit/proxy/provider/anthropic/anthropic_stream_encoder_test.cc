@@ -6,52 +6,18 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proxy/provider/anthropic/anthropic_stream_decoder.h"
+#include "tests/unit/proxy/provider/provider_test_support.h"
 #include "tests/unit/proxy/provider/testdata.h"
 
 namespace llmesh::provider {
 namespace {
 
+using testing::ContentEvent;
+using testing::FinishEvent;
 using ::testing::HasSubstr;
-
-StreamEvent Start(std::string id, std::string model) {
-  StreamEvent event;
-  event.kind = StreamEvent::Kind::kStart;
-  event.id = std::move(id);
-  event.name = std::move(model);
-  return event;
-}
-
-StreamEvent WithText(StreamEvent::Kind kind, std::string text, uint32_t tool_index = 0) {
-  StreamEvent event;
-  event.kind = kind;
-  event.text = std::move(text);
-  event.tool_index = tool_index;
-  return event;
-}
-
-StreamEvent ToolStart(uint32_t index, std::string id, std::string name) {
-  StreamEvent event;
-  event.kind = StreamEvent::Kind::kToolCallStart;
-  event.tool_index = index;
-  event.id = std::move(id);
-  event.name = std::move(name);
-  return event;
-}
-
-StreamEvent Finish(FinishReason reason, Usage usage = {}) {
-  StreamEvent event;
-  event.kind = StreamEvent::Kind::kFinish;
-  event.finish_reason = reason;
-  event.usage = usage;
-  return event;
-}
-
-StreamEvent UsageEvent(Usage usage) {
-  StreamEvent event;
-  event.kind = StreamEvent::Kind::kUsage;
-  event.usage = usage;
-  return event;
-}
+using testing::StartEvent;
+using testing::ToolCallStartEvent;
+using testing::UsageEvent;
 
 std::string EncodeAll(const std::vector<StreamEvent>& events) {
   AnthropicStreamEncoder encoder;
@@ -62,25 +28,25 @@ std::string EncodeAll(const std::vector<StreamEvent>& events) {
 }
 
 std::vector<StreamEvent> TextEvents() {
-  return {Start("chatcmpl-1", "gpt-4o"),
-          WithText(StreamEvent::Kind::kReasoning, "Hmm."),
-          WithText(StreamEvent::Kind::kText, "Hel"),
-          WithText(StreamEvent::Kind::kText, ""),
-          WithText(StreamEvent::Kind::kText, "lo \"you\""),
-          Finish(FinishReason::kStop, Usage{30, 4, 10, 0}),
+  return {StartEvent("chatcmpl-1", "gpt-4o"),
+          ContentEvent(StreamEvent::Kind::kReasoning, "Hmm."),
+          ContentEvent(StreamEvent::Kind::kText, "Hel"),
+          ContentEvent(StreamEvent::Kind::kText, ""),
+          ContentEvent(StreamEvent::Kind::kText, "lo \"you\""),
+          FinishEvent(FinishReason::kStop, Usage{30, 4, 10, 0}),
           UsageEvent(Usage{30, 5, 10, 0})};
 }
 
 std::vector<StreamEvent> ToolCallEvents() {
-  return {Start("chatcmpl-2", "gpt-4o"),
-          WithText(StreamEvent::Kind::kText, "Let me check."),
-          ToolStart(0, "call_abc", "get_weather"),
-          WithText(StreamEvent::Kind::kToolCallArguments, "{\"city\":", 0),
-          WithText(StreamEvent::Kind::kToolCallArguments, "\"Paris\"}", 0),
-          ToolStart(1, "call_def", "get_time"),
-          WithText(StreamEvent::Kind::kToolCallArguments, "", 1),
-          WithText(StreamEvent::Kind::kToolCallArguments, "{}", 1),
-          Finish(FinishReason::kToolCalls),
+  return {StartEvent("chatcmpl-2", "gpt-4o"),
+          ContentEvent(StreamEvent::Kind::kText, "Let me check."),
+          ToolCallStartEvent(0, "call_abc", "get_weather"),
+          ContentEvent(StreamEvent::Kind::kToolCallArguments, "{\"city\":", 0),
+          ContentEvent(StreamEvent::Kind::kToolCallArguments, "\"Paris\"}", 0),
+          ToolCallStartEvent(1, "call_def", "get_time"),
+          ContentEvent(StreamEvent::Kind::kToolCallArguments, "", 1),
+          ContentEvent(StreamEvent::Kind::kToolCallArguments, "{}", 1),
+          FinishEvent(FinishReason::kToolCalls),
           UsageEvent(Usage{50, 12, 0, 0})};
 }
 
@@ -100,13 +66,13 @@ TEST(AnthropicStreamEncoderTest, MapsFinishReasonsToStopReasons) {
       {FinishReason::kContentFilter, "refusal"},
   };
   for (const auto& [reason, stop_reason] : cases) {
-    EXPECT_THAT(EncodeAll({Start("c", "m"), Finish(reason)}),
+    EXPECT_THAT(EncodeAll({StartEvent("c", "m"), FinishEvent(reason)}),
                 HasSubstr("\"delta\":{\"stop_reason\":\"" + stop_reason + "\",\"stop_sequence\":null}"));
   }
 }
 
 TEST(AnthropicStreamEncoderTest, EndClosesTheOpenBlockAndSendsTheMissingMessageDelta) {
-  EXPECT_EQ(EncodeAll({Start("c", "m"), WithText(StreamEvent::Kind::kText, "cut")}),
+  EXPECT_EQ(EncodeAll({StartEvent("c", "m"), ContentEvent(StreamEvent::Kind::kText, "cut")}),
             "event: message_start\n"
             R"(data: {"type":"message_start","message":{"id":"msg_c","type":"message","role":"assistant","model":"m",)"
             R"("content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":0,)"
@@ -140,7 +106,7 @@ TEST(AnthropicStreamEncoderTest, EndAloneStillWritesAWellFormedMessage) {
 }
 
 TEST(AnthropicStreamEncoderTest, EndsAToolTurnWithToolUseWhenNoFinishCame) {
-  const std::string out = EncodeAll({Start("c", "m"), ToolStart(0, "call_1", "f")});
+  const std::string out = EncodeAll({StartEvent("c", "m"), ToolCallStartEvent(0, "call_1", "f")});
   EXPECT_THAT(out, HasSubstr(R"("stop_reason":"tool_use")"));
   EXPECT_THAT(out, HasSubstr("event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"));
 }
@@ -148,19 +114,19 @@ TEST(AnthropicStreamEncoderTest, EndsAToolTurnWithToolUseWhenNoFinishCame) {
 TEST(AnthropicStreamEncoderTest, WritesNothingAfterEnd) {
   AnthropicStreamEncoder encoder;
   std::string out;
-  encoder.Encode(Start("c", "m"), out);
+  encoder.Encode(StartEvent("c", "m"), out);
   encoder.End(out);
   const std::string ended = out;
-  encoder.Encode(WithText(StreamEvent::Kind::kText, "late"), out);
+  encoder.Encode(ContentEvent(StreamEvent::Kind::kText, "late"), out);
   encoder.End(out);
   EXPECT_EQ(out, ended);
 }
 
 TEST(AnthropicStreamEncoderTest, SendsLateArgumentsToTheirOwnToolBlock) {
   const std::string out =
-      EncodeAll({Start("c", "m"), ToolStart(0, "call_1", "f"), ToolStart(1, "call_2", "g"),
-                 WithText(StreamEvent::Kind::kToolCallArguments, "{}", 0),
-                 WithText(StreamEvent::Kind::kToolCallArguments, "{}", 7)});
+      EncodeAll({StartEvent("c", "m"), ToolCallStartEvent(0, "call_1", "f"), ToolCallStartEvent(1, "call_2", "g"),
+                 ContentEvent(StreamEvent::Kind::kToolCallArguments, "{}", 0),
+                 ContentEvent(StreamEvent::Kind::kToolCallArguments, "{}", 7)});
   EXPECT_THAT(out, HasSubstr(R"({"type":"content_block_delta","index":0,"delta":{"type":"input_json_delta","partial_json":"{}"}})"));
   EXPECT_EQ(out.find(R"("index":7)"), std::string::npos);
 }

@@ -8,10 +8,16 @@
 
 #include "gtest/gtest.h"
 #include "proxy/provider/anthropic/anthropic_stream_decoder.h"
+#include "tests/unit/proxy/provider/stream_fuzz.h"
 #include "tests/unit/proxy/provider/testdata.h"
 
 namespace llmesh::provider {
 namespace {
+
+using testing::FuzzMutatedGoldens;
+using testing::FuzzRandomBodies;
+using testing::FuzzRng;
+using testing::RandomSplit;
 
 constexpr int kIterations = 3000;
 
@@ -38,52 +44,8 @@ constexpr std::array<std::string_view, 20> kTokens = {
     "\"",
     "\xC3\xA9"};
 
-std::string RandomBody(std::mt19937_64& rng) {
-  std::string body;
-  const int parts = std::uniform_int_distribution<int>(0, 40)(rng);
-  for (int i = 0; i < parts; ++i) {
-    if (std::uniform_int_distribution<int>(0, 3)(rng) == 0) {
-      const int n = std::uniform_int_distribution<int>(1, 8)(rng);
-      for (int j = 0; j < n; ++j) body.push_back(static_cast<char>(std::uniform_int_distribution<int>(0, 255)(rng)));
-    } else {
-      body += kTokens[std::uniform_int_distribution<size_t>(0, kTokens.size() - 1)(rng)];
-    }
-  }
-  return body;
-}
-
-std::string Mutate(std::string body, std::mt19937_64& rng) {
-  const int edits = std::uniform_int_distribution<int>(1, 4)(rng);
-  for (int i = 0; i < edits && !body.empty(); ++i) {
-    const size_t at = std::uniform_int_distribution<size_t>(0, body.size() - 1)(rng);
-    switch (std::uniform_int_distribution<int>(0, 2)(rng)) {
-      case 0:
-        body[at] = static_cast<char>(std::uniform_int_distribution<int>(0, 255)(rng));
-        break;
-      case 1:
-        body.erase(at, std::uniform_int_distribution<size_t>(1, 16)(rng));
-        break;
-      default:
-        body.insert(at, kTokens[std::uniform_int_distribution<size_t>(0, kTokens.size() - 1)(rng)]);
-        break;
-    }
-  }
-  return body;
-}
-
-std::vector<std::string_view> RandomSplit(std::string_view body, std::mt19937_64& rng) {
-  std::vector<std::string_view> pieces;
-  size_t at = 0;
-  while (at < body.size()) {
-    const size_t n = std::uniform_int_distribution<size_t>(0, 64)(rng);
-    pieces.push_back(body.substr(at, n));
-    at += n;
-  }
-  return pieces;
-}
-
 // Feeds `body` in random pieces to a decoder of either mode and checks the contract.
-void FeedAndCheck(std::string_view body, std::mt19937_64& rng) {
+void FeedAndCheck(std::string_view body, FuzzRng& rng) {
   const bool translate = std::uniform_int_distribution<int>(0, 1)(rng) == 1;
   AnthropicStreamDecoder decoder(translate);
   StreamDecoder::Progress progress;
@@ -126,13 +88,7 @@ void FeedAndCheck(std::string_view body, std::mt19937_64& rng) {
 }
 
 TEST(AnthropicStreamFuzzTest, RandomBodiesNeverBreakTheDecoder) {
-  std::mt19937_64 rng(20261124);
-  for (int i = 0; i < kIterations; ++i) {
-    const std::string body = RandomBody(rng);
-    SCOPED_TRACE(::testing::Message() << "iteration " << i);
-    FeedAndCheck(body, rng);
-    if (::testing::Test::HasFatalFailure()) return;
-  }
+  FuzzRandomBodies(20261124, kIterations, kTokens, FeedAndCheck);
 }
 
 TEST(AnthropicStreamFuzzTest, MutatedGoldenStreamsNeverBreakTheDecoder) {
@@ -142,18 +98,12 @@ TEST(AnthropicStreamFuzzTest, MutatedGoldenStreamsNeverBreakTheDecoder) {
       testing::ReadTestdata("anthropic/thinking_stream.sse"),
       testing::ReadTestdata("anthropic/unknown_event_stream.sse"),
       testing::ReadTestdata("anthropic/midstream_error_stream.sse")};
-  std::mt19937_64 rng(7);
-  for (int i = 0; i < kIterations; ++i) {
-    const std::string body = Mutate(goldens[static_cast<size_t>(i) % goldens.size()], rng);
-    SCOPED_TRACE(::testing::Message() << "iteration " << i);
-    FeedAndCheck(body, rng);
-    if (::testing::Test::HasFatalFailure()) return;
-  }
+  FuzzMutatedGoldens(7, kIterations, goldens, kTokens, FeedAndCheck);
 }
 
 TEST(AnthropicStreamFuzzTest, UnmutatedGoldenStreamsDecodeTheSameInEverySplit) {
   const std::string body = testing::ReadTestdata("anthropic/tool_call_stream.sse");
-  std::mt19937_64 rng(11);
+  FuzzRng rng(11);
   for (int i = 0; i < 200; ++i) {
     AnthropicStreamDecoder decoder(/*translate=*/false);
     StreamDecoder::Progress progress;

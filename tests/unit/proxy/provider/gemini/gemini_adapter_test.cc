@@ -12,22 +12,18 @@
 #include "gtest/gtest.h"
 #include "proxy/provider/gemini/gemini_stream_decoder.h"
 #include "tests/unit/proxy/provider/gemini/gemini_test_support.h"
+#include "tests/unit/proxy/provider/provider_test_support.h"
 #include "tests/unit/proxy/provider/testdata.h"
 
 namespace llmesh::provider {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::Pair;
 using testing::CanonicalRequest;
 using testing::Compact;
+using ::testing::ElementsAre;
+using testing::HeaderList;
+using ::testing::Pair;
 using testing::ReadTestdata;
-
-std::vector<std::pair<std::string, std::string>> Headers(const EncodedRequest& encoded) {
-  std::vector<std::pair<std::string, std::string>> headers;
-  for (const auto& [name, value] : encoded.headers) headers.emplace_back(std::string(name), value);
-  return headers;
-}
 
 ClientRequest Chat(std::string_view body) { return CanonicalRequest(Operation::kChatCompletions, body); }
 
@@ -49,9 +45,9 @@ TEST(GeminiAdapterEncodeTest, PostsAStreamToStreamGenerateContentWithSse) {
   EXPECT_EQ(encoded->method, boost::beast::http::verb::post);
   EXPECT_EQ(encoded->target, "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse");
   EXPECT_EQ(encoded->body, Compact(ReadTestdata("gemini/chat_request.encoded.json")));
-  EXPECT_THAT(Headers(*encoded), ElementsAre(Pair("x-goog-api-key", "AIza-test"),
-                                             Pair("content-type", "application/json"),
-                                             Pair("accept", "text/event-stream")));
+  EXPECT_THAT(HeaderList(*encoded),
+              ElementsAre(Pair("x-goog-api-key", "AIza-test"), Pair("content-type", "application/json"),
+                          Pair("accept", "text/event-stream")));
 }
 
 TEST(GeminiAdapterEncodeTest, PostsAnAnswerToGenerateContentWithTheConfiguredCap) {
@@ -63,7 +59,7 @@ TEST(GeminiAdapterEncodeTest, PostsAnAnswerToGenerateContentWithTheConfiguredCap
   ASSERT_TRUE(encoded.ok()) << encoded.status();
   EXPECT_EQ(encoded->target, "/v1beta/models/gemini-2.5-pro:generateContent");
   EXPECT_EQ(encoded->body, Compact(ReadTestdata("gemini/json_schema_request.encoded.json")));
-  EXPECT_THAT(Headers(*encoded),
+  EXPECT_THAT(HeaderList(*encoded),
               ElementsAre(Pair("content-type", "application/json"), Pair("accept", "application/json")));
 }
 
@@ -76,9 +72,9 @@ TEST(GeminiAdapterEncodeTest, PostsEmbeddingsToBatchEmbedContents) {
   ASSERT_TRUE(encoded.ok()) << encoded.status();
   EXPECT_EQ(encoded->target, "/models/text-embedding-004:batchEmbedContents");
   EXPECT_EQ(encoded->body, Compact(ReadTestdata("gemini/embeddings_request.encoded.json")));
-  EXPECT_THAT(Headers(*encoded), ElementsAre(Pair("x-goog-api-key", "AIza-test"),
-                                             Pair("content-type", "application/json"),
-                                             Pair("accept", "application/json")));
+  EXPECT_THAT(HeaderList(*encoded),
+              ElementsAre(Pair("x-goog-api-key", "AIza-test"), Pair("content-type", "application/json"),
+                          Pair("accept", "application/json")));
 }
 
 TEST(GeminiAdapterEncodeTest, RefusesARequestWithoutCanonicalForm) {

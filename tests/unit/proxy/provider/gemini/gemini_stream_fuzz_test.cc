@@ -2,16 +2,21 @@
 // split at random points, must never crash it, and its contract must hold. Deterministic
 // (fixed seeds) and bounded.
 #include <array>
-#include <random>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
 #include "proxy/provider/gemini/gemini_stream_decoder.h"
+#include "tests/unit/proxy/provider/stream_fuzz.h"
 #include "tests/unit/proxy/provider/testdata.h"
 
 namespace llmesh::provider {
 namespace {
+
+using testing::FuzzMutatedGoldens;
+using testing::FuzzRandomBodies;
+using testing::FuzzRng;
+using testing::RandomSplit;
 
 constexpr int kIterations = 3000;
 
@@ -24,53 +29,9 @@ constexpr std::array<std::string_view, 18> kTokens = {
     R"({"promptFeedback":{"blockReason":"OTHER"}})", R"({"error":{"code":503,"status":"UNAVAILABLE"}})",
     R"([{"error":{"code":429}}])", "{", "}", "[", "\"", "\xC3\xA9"};
 
-std::string RandomBody(std::mt19937_64& rng) {
-  std::string body;
-  const int parts = std::uniform_int_distribution<int>(0, 40)(rng);
-  for (int i = 0; i < parts; ++i) {
-    if (std::uniform_int_distribution<int>(0, 3)(rng) == 0) {
-      const int n = std::uniform_int_distribution<int>(1, 8)(rng);
-      for (int j = 0; j < n; ++j) body.push_back(static_cast<char>(std::uniform_int_distribution<int>(0, 255)(rng)));
-    } else {
-      body += kTokens[std::uniform_int_distribution<size_t>(0, kTokens.size() - 1)(rng)];
-    }
-  }
-  return body;
-}
-
-std::string Mutate(std::string body, std::mt19937_64& rng) {
-  const int edits = std::uniform_int_distribution<int>(1, 4)(rng);
-  for (int i = 0; i < edits && !body.empty(); ++i) {
-    const size_t at = std::uniform_int_distribution<size_t>(0, body.size() - 1)(rng);
-    switch (std::uniform_int_distribution<int>(0, 2)(rng)) {
-      case 0:
-        body[at] = static_cast<char>(std::uniform_int_distribution<int>(0, 255)(rng));
-        break;
-      case 1:
-        body.erase(at, std::uniform_int_distribution<size_t>(1, 16)(rng));
-        break;
-      default:
-        body.insert(at, kTokens[std::uniform_int_distribution<size_t>(0, kTokens.size() - 1)(rng)]);
-        break;
-    }
-  }
-  return body;
-}
-
-std::vector<std::string_view> RandomSplit(std::string_view body, std::mt19937_64& rng) {
-  std::vector<std::string_view> pieces;
-  size_t at = 0;
-  while (at < body.size()) {
-    const size_t n = std::uniform_int_distribution<size_t>(0, 64)(rng);
-    pieces.push_back(body.substr(at, n));
-    at += n;
-  }
-  return pieces;
-}
-
 // Feeds `body` in random pieces and checks the decoder's contract: events follow the canonical
 // order, nothing comes after a failure, and Finish succeeds exactly when it appended the finish.
-void FeedAndCheck(std::string_view body, std::mt19937_64& rng) {
+void FeedAndCheck(std::string_view body, FuzzRng& rng) {
   GeminiStreamDecoder decoder;
   StreamDecoder::Progress progress;
   std::vector<StreamEvent> events;
@@ -133,13 +94,7 @@ void FeedAndCheck(std::string_view body, std::mt19937_64& rng) {
 }
 
 TEST(GeminiStreamFuzzTest, RandomBodiesNeverBreakTheDecoder) {
-  std::mt19937_64 rng(20261124);
-  for (int i = 0; i < kIterations; ++i) {
-    const std::string body = RandomBody(rng);
-    SCOPED_TRACE(::testing::Message() << "iteration " << i);
-    FeedAndCheck(body, rng);
-    if (::testing::Test::HasFatalFailure()) return;
-  }
+  FuzzRandomBodies(20261124, kIterations, kTokens, FeedAndCheck);
 }
 
 TEST(GeminiStreamFuzzTest, MutatedGoldenStreamsNeverBreakTheDecoder) {
@@ -149,13 +104,7 @@ TEST(GeminiStreamFuzzTest, MutatedGoldenStreamsNeverBreakTheDecoder) {
       testing::ReadTestdata("gemini/unknown_fields_stream.sse"),
       testing::ReadTestdata("gemini/blocked_prompt_stream.sse"),
       testing::ReadTestdata("gemini/midstream_error_stream.sse")};
-  std::mt19937_64 rng(7);
-  for (int i = 0; i < kIterations; ++i) {
-    const std::string body = Mutate(goldens[static_cast<size_t>(i) % goldens.size()], rng);
-    SCOPED_TRACE(::testing::Message() << "iteration " << i);
-    FeedAndCheck(body, rng);
-    if (::testing::Test::HasFatalFailure()) return;
-  }
+  FuzzMutatedGoldens(7, kIterations, goldens, kTokens, FeedAndCheck);
 }
 
 }  // namespace
