@@ -14,6 +14,7 @@ debian_packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev ca-certificates
   libyaml-cpp-dev
+  libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libgoogle-perftools-dev
   prometheus

@@ -69,7 +69,8 @@ bool IsHeaderName(std::string_view name) {
 
 class Validator {
  public:
-  explicit Validator(const EnvLookup& env) : env_(env) {}
+  // `env` null: the host's environment and files are not consulted (see ValidatePortable).
+  explicit Validator(const EnvLookup* env) : env_(env) {}
 
   std::vector<ConfigError> Run(const Config& config) {
     CheckListeners(config);
@@ -165,6 +166,7 @@ class Validator {
       Error(path, "must not be empty");
       return;
     }
+    if (env_ == nullptr) return;
     if (absl::Status s = CheckReadable(file); !s.ok()) Error(path, std::string(s.message()));
   }
 
@@ -201,7 +203,9 @@ class Validator {
       const std::string& var = provider.api_key_env();
       if (var.empty()) {
         Error(env_path, "must not be empty");
-      } else if (std::optional<std::string> value = env_(var); !value.has_value()) {
+      } else if (env_ == nullptr) {
+        // Set or not where the config runs, not here.
+      } else if (std::optional<std::string> value = (*env_)(var); !value.has_value()) {
         Error(env_path, absl::StrCat("environment variable ", Quote(var), " is not set"));
       } else if (value->empty()) {
         Error(env_path, absl::StrCat("environment variable ", Quote(var), " is empty"));
@@ -392,7 +396,7 @@ class Validator {
     CheckPositive(path, "max_cooldown", retry.has_max_cooldown(), retry.max_cooldown());
   }
 
-  const EnvLookup& env_;
+  const EnvLookup* env_;
   std::vector<ConfigError> errors_;
   // Valid provider names -> (first provider of that name, its path).
   absl::flat_hash_map<std::string, std::pair<const Provider*, std::string>> providers_;
@@ -401,7 +405,11 @@ class Validator {
 }  // namespace
 
 std::vector<ConfigError> Validate(const Config& config, const EnvLookup& env) {
-  return Validator(env).Run(config);
+  return Validator(&env).Run(config);
+}
+
+std::vector<ConfigError> ValidatePortable(const Config& config) {
+  return Validator(nullptr).Run(config);
 }
 
 absl::Status ValidateToStatus(const Config& config, const EnvLookup& env) {

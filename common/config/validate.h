@@ -27,6 +27,11 @@ namespace llmesh::config {
 std::vector<ConfigError> Validate(const llmesh::config::v1::Config& config,
                                   const EnvLookup& env);
 
+// Validate() without the checks that depend on the host the config will run on: whether
+// api_key_env variables are set and api_key_file / ca_file are readable (their presence is
+// still checked). For a control plane validating config meant for sidecars elsewhere.
+std::vector<ConfigError> ValidatePortable(const llmesh::config::v1::Config& config);
+
 // Validate() as a status: OK when there are no errors, otherwise INVALID_ARGUMENT listing every
 // error as "path: message", one per line.
 absl::Status ValidateToStatus(const llmesh::config::v1::Config& config, const EnvLookup& env);

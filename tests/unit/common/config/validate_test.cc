@@ -18,6 +18,7 @@ using llmesh::config::v1::Config;
 using llmesh::config::v1::Provider;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
+using ::testing::SizeIs;
 
 constexpr std::string_view kValid = R"(
 listen: 127.0.0.1:4000
@@ -208,6 +209,24 @@ TEST(ValidateTest, ApiKeyFileAndCaFileMustBeReadable) {
                               "\": No such file or directory",
                           "providers[0].ca_file: cannot read \"" + ::testing::TempDir() +
                               "\": Is a directory"));
+}
+
+TEST(ValidateTest, PortableValidationLeavesKeysAndFilesToTheHostButNotTheirPresence) {
+  Config config = ValidConfig();
+  config.mutable_providers(0)->set_api_key_file("/nonexistent/key");
+  config.mutable_providers(0)->set_ca_file("/nonexistent/ca.pem");
+  config.mutable_providers(1)->set_api_key_env("UNSET_ON_THIS_HOST");
+  std::vector<std::string> portable;
+  for (const ConfigError& e : ValidatePortable(config)) portable.push_back(e.ToString());
+  EXPECT_THAT(portable, IsEmpty());
+  EXPECT_THAT(Errors(config), SizeIs(3));
+
+  config.mutable_providers(0)->set_api_key_file("");
+  config.mutable_providers(1)->set_api_key_env("");
+  portable.clear();
+  for (const ConfigError& e : ValidatePortable(config)) portable.push_back(e.ToString());
+  EXPECT_THAT(portable, ElementsAre("providers[0].api_key_file: must not be empty",
+                                    "providers[1].api_key_env: must not be empty"));
 }
 
 TEST(ValidateTest, ModelsNeedUniqueNamesAndNonNegativePrices) {
