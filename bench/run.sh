@@ -168,7 +168,7 @@ translation_json="$here/bench/results/translation-$(date -u +%Y%m%dT%H%M%SZ).jso
 min_time=0.5
 [[ "${2:-}" == "--smoke" ]] && min_time=0.01 && translation_json="$work/translation.json"
 "$bin/translation_bench" --benchmark_min_time="$min_time" --benchmark_out="$translation_json" \
-  --benchmark_out_format=json >/dev/null
+  --benchmark_out_format=json >/dev/null 2>&1
 node - "$translation_json" <<'NODE'
 const runs = JSON.parse(require('fs').readFileSync(process.argv[2], 'utf8')).benchmarks;
 const cpuUs = (name) => {

@@ -28,6 +28,7 @@ using llmesh::config::v1::Model;
 using llmesh::config::v1::OutlierDetection;
 using llmesh::config::v1::Provider;
 using llmesh::config::v1::Route;
+using llmesh::config::v1::Slo;
 using llmesh::config::v1::Target;
 
 constexpr std::string_view kDefaultListen = "127.0.0.1:4000";
@@ -327,7 +328,20 @@ class Validator {
         }
       }
       CheckPositive(path, "hedge_delay", route.has_hedge_delay(), route.hedge_delay());
+      if (route.has_slo()) CheckSlo(route.slo(), FieldPath(path, "slo"));
     }
+  }
+
+  void CheckSlo(const Slo& slo, const std::string& path) {
+    const auto share = [&](std::string_view field, bool has, double value) {
+      if (has && !(value >= 0 && value <= 1)) {
+        Error(FieldPath(path, field), absl::StrCat("must be between 0 and 1, got ", value));
+      }
+    };
+    share("max_error_rate", slo.has_max_error_rate(), slo.max_error_rate());
+    share("max_rate_limited_share", slo.has_max_rate_limited_share(), slo.max_rate_limited_share());
+    CheckPositive(path, "max_p95_latency", slo.has_max_p95_latency(), slo.max_p95_latency());
+    CheckPositive(path, "max_p95_ttft", slo.has_max_p95_ttft(), slo.max_p95_ttft());
   }
 
   void CheckTargets(const RepeatedPtrField<Target>& targets, const std::string& path) {

@@ -229,6 +229,19 @@ TEST(ValidateTest, PortableValidationLeavesKeysAndFilesToTheHostButNotTheirPrese
                                     "providers[1].api_key_env: must not be empty"));
 }
 
+TEST(ValidateTest, RouteSloSharesAreFractionsAndBoundsPositive) {
+  Config config = ParseOrDie(std::string(kValid) + R"(    slo: {max_error_rate: 0.02, max_p95_latency: 2s, max_p95_ttft: 500ms, max_rate_limited_share: 0}
+)");
+  EXPECT_THAT(Errors(config), IsEmpty());
+  auto* slo = config.mutable_routes(1)->mutable_slo();
+  slo->set_max_error_rate(1.5);
+  slo->set_max_rate_limited_share(-0.1);
+  slo->mutable_max_p95_latency()->set_seconds(-1);
+  EXPECT_THAT(Errors(config), ElementsAre("routes[1].slo.max_error_rate: must be between 0 and 1, got 1.5",
+                                          "routes[1].slo.max_rate_limited_share: must be between 0 and 1, got -0.1",
+                                          "routes[1].slo.max_p95_latency: must be positive, got -1s"));
+}
+
 TEST(ValidateTest, ModelsNeedUniqueNamesAndNonNegativePrices) {
   Config config = ValidConfig();
   auto* models = config.mutable_providers(0)->mutable_models();
