@@ -21,7 +21,11 @@ std::string DeterministicBytes(const google::protobuf::MessageLite& message) {
 }
 
 std::string RouteConfigurationVersion(const llmesh::discovery::v1::RouteConfiguration& config) {
-  const std::string bytes = DeterministicBytes(config);
+  return ContentVersion(config);
+}
+
+std::string ContentVersion(const google::protobuf::MessageLite& message) {
+  const std::string bytes = DeterministicBytes(message);
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
   static constexpr char kHex[] = "0123456789abcdef";
