@@ -355,7 +355,9 @@ void ChildProcess::Signal(int sig) {
 
 std::optional<int> ChildProcess::WaitExit(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
-  changed_.wait_for(lock, timeout, [this] { return exit_code_.has_value(); });
+  // The exit is seen by another thread than the output: wait for both, so that Output() holds
+  // everything the child wrote (a descendant still holding its pipes delays this to `timeout`).
+  changed_.wait_for(lock, timeout, [this] { return exit_code_.has_value() && output_ended_; });
   return exit_code_;
 }
 

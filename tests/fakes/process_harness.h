@@ -99,9 +99,10 @@ class ChildProcess {
   // Sends `sig` to the child process itself (not its group). No effect once it has exited.
   void Signal(int sig);
 
-  // Waits for the child to exit. Returns its exit code, or 128 + signal number if a signal
-  // killed it; nullopt if it is still running when `timeout` elapses. May be called again
-  // after it returned a value (it returns the same value).
+  // Waits for the child to exit and its output to end (so Output() then holds all of it).
+  // Returns its exit code, or 128 + signal number if a signal killed it; nullopt if it is still
+  // running when `timeout` elapses. May be called again after it returned a value (it returns
+  // the same value).
   std::optional<int> WaitExit(std::chrono::milliseconds timeout);
 
   // True once the child has exited (it is not reaped until destruction).

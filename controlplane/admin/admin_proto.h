@@ -1,0 +1,26 @@
+// Conversions between the store's values and the admin API's messages, and between
+// absl::Status and grpc::Status. Pure functions; safe from any thread.
+#pragma once
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "controlplane/store/store.h"
+#include "google/protobuf/duration.pb.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "grpcpp/support/status.h"
+#include "llmesh/admin/v1/admin.pb.h"
+
+namespace llmesh::control {
+
+google::protobuf::Timestamp TimestampProto(absl::Time time);
+google::protobuf::Duration DurationProto(absl::Duration duration);
+absl::Duration FromDurationProto(const google::protobuf::Duration& duration);
+
+llmesh::admin::v1::StoredProvider ToProto(const StoredProvider& stored);
+llmesh::admin::v1::StoredRoute ToProto(const StoredRoute& stored);
+llmesh::admin::v1::WeightOverride ToProto(const WeightOverride& override_value);
+
+// The same code (absl and gRPC share the numbering) and message.
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+}  // namespace llmesh::control

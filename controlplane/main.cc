@@ -1,0 +1,124 @@
+// llmesh-control: the llmesh control plane.
+//
+//   llmesh-control --store sqlite:PATH [--grpc-listen HOST:PORT] [--http-listen HOST:PORT]
+//                  [--bootstrap FILE] [--admin-token-env NAME] [--log-level LEVEL]
+//
+// Threads: the main thread parses flags, starts the ControlServer and then waits for SIGTERM or
+// SIGINT with sigwait (both are blocked in every thread, so none of gRPC's or the HTTP
+// listener's threads receives them); gRPC serves on its own threads, the HTTP status listener
+// on one more.
+#include <pthread.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/log/log.h"
+#include "common/metrics/registry.h"
+#include "controlplane/server/control_server.h"
+
+namespace llmesh {
+namespace {
+
+constexpr std::string_view kUsage =
+    "usage: llmesh-control --store sqlite:PATH [--grpc-listen HOST:PORT] [--http-listen HOST:PORT]\n"
+    "                      [--bootstrap FILE] [--admin-token-env NAME] [--log-level LEVEL]\n"
+    "  --store sqlite:PATH     the SQLite store (created if missing; its directory must exist)\n"
+    "  --grpc-listen HOST:PORT discovery, telemetry and admin gRPC (default 127.0.0.1:15010)\n"
+    "  --http-listen HOST:PORT /healthz /readyz /metrics (default 127.0.0.1:15014)\n"
+    "  --bootstrap FILE        providers and routes (config file shape) imported on first start\n"
+    "  --admin-token-env NAME  environment variable holding the admin API's bearer token\n"
+    "  --log-level LEVEL       debug, info, warn or error (default info)\n";
+
+constexpr std::string_view kSqliteScheme = "sqlite:";
+
+struct Flags {
+  control::ControlServerOptions server;
+  std::string admin_token_env;
+  log::Level log_level = log::Level::kInfo;
+};
+
+std::optional<Flags> ParseFlags(int argc, char** argv) {
+  Flags flags;
+  bool have_store = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (i + 1 >= argc) return std::nullopt;  // every flag takes a value
+    const std::string_view value = argv[++i];
+    if (arg == "--grpc-listen") {
+      flags.server.grpc_listen = std::string(value);
+    } else if (arg == "--http-listen") {
+      flags.server.http_listen = std::string(value);
+    } else if (arg == "--store") {
+      if (!value.starts_with(kSqliteScheme) || value.size() == kSqliteScheme.size()) {
+        std::cerr << "llmesh-control: --store must be sqlite:PATH, got \"" << value << "\"\n";
+        return std::nullopt;
+      }
+      flags.server.store_path = std::string(value.substr(kSqliteScheme.size()));
+      have_store = true;
+    } else if (arg == "--bootstrap") {
+      flags.server.bootstrap_path = std::string(value);
+    } else if (arg == "--admin-token-env") {
+      flags.admin_token_env = std::string(value);
+    } else if (arg == "--log-level") {
+      std::optional<log::Level> level = log::ParseLevel(value);
+      if (!level) return std::nullopt;
+      flags.log_level = *level;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (!have_store) return std::nullopt;
+  return flags;
+}
+
+int Run(Flags flags) {
+  log::SetMinLevel(flags.log_level);
+  if (!flags.admin_token_env.empty()) {
+    const char* token = std::getenv(flags.admin_token_env.c_str());
+    if (token == nullptr || *token == '\0') {
+      log::Log(log::Level::kWarn, "admin token environment variable is not set or empty",
+               {{"variable", flags.admin_token_env}});
+    } else {
+      flags.server.admin_token = token;
+    }
+  }
+
+  // Blocked before any thread exists, so every thread inherits the mask and only sigwait
+  // below ever sees these signals.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  absl::StatusOr<std::unique_ptr<control::ControlServer>> server =
+      control::ControlServer::Start(flags.server, metrics::DefaultRegistry());
+  if (!server.ok()) {
+    log::Log(log::Level::kError, "cannot start", {{"error", server.status().message()}});
+    return 1;
+  }
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  log::Log(log::Level::kInfo, "shutting down", {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  (*server)->Shutdown(absl::Seconds(5));
+  server->reset();
+  log::Log(log::Level::kInfo, "stopped");
+  return 0;
+}
+
+}  // namespace
+}  // namespace llmesh
+
+int main(int argc, char** argv) {
+  std::optional<llmesh::Flags> flags = llmesh::ParseFlags(argc, argv);
+  if (!flags) {
+    std::cerr << llmesh::kUsage;
+    return 2;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+  return llmesh::Run(*std::move(flags));
+}
