@@ -42,7 +42,7 @@ llmesh::admin::v1::StoredRoute ToProto(const StoredRoute& stored) {
   return proto;
 }
 
-llmesh::admin::v1::WeightOverride ToProto(const WeightOverride& override_value) {
+llmesh::admin::v1::WeightOverride ToProto(const StoredWeightOverride& override_value) {
   llmesh::admin::v1::WeightOverride proto;
   proto.set_route(override_value.route);
   proto.set_provider(override_value.provider);

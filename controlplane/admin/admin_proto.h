@@ -18,7 +18,7 @@ absl::Duration FromDurationProto(const google::protobuf::Duration& duration);
 
 llmesh::admin::v1::StoredProvider ToProto(const StoredProvider& stored);
 llmesh::admin::v1::StoredRoute ToProto(const StoredRoute& stored);
-llmesh::admin::v1::WeightOverride ToProto(const WeightOverride& override_value);
+llmesh::admin::v1::WeightOverride ToProto(const StoredWeightOverride& override_value);
 
 // The same code (absl and gRPC share the numbering) and message.
 grpc::Status ToGrpcStatus(const absl::Status& status);

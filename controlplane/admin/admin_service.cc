@@ -245,7 +245,7 @@ grpc::Status AdminService::GetHealth(ServerContext* context,
                                      adminpb::GetHealthResponse* response) {
   return Serve("GetHealth", context, [&]() -> absl::Status {
     std::vector<StoredRoute> routes;
-    std::vector<WeightOverride> overrides;
+    std::vector<StoredWeightOverride> overrides;
     LLMESH_RETURN_IF_ERROR(store_.With([&](Store& store) -> absl::Status {
       if (!request->route().empty()) {
         LLMESH_ASSIGN_OR_RETURN(StoredRoute route, store.GetRoute(request->route()));
@@ -261,8 +261,8 @@ grpc::Status AdminService::GetHealth(ServerContext* context,
     const HealthSnapshot health = options_.health->Health();
     *response->mutable_window() = DurationProto(health.window);
     response->set_reporting_sidecars(health.reporting_sidecars);
-    std::map<RouteTargetKey, const WeightOverride*> override_of;
-    for (const WeightOverride& o : overrides) override_of[{o.route, o.provider, o.model}] = &o;
+    std::map<RouteTargetKey, const StoredWeightOverride*> override_of;
+    for (const StoredWeightOverride& o : overrides) override_of[{o.route, o.provider, o.model}] = &o;
     for (const StoredRoute& stored : routes) {
       adminpb::RouteHealth* route_health = response->add_routes();
       const std::string route_name = RouteName(stored.route);
@@ -272,9 +272,9 @@ grpc::Status AdminService::GetHealth(ServerContext* context,
         out->set_provider(target.provider());
         out->set_model(target.model());
         out->set_priority(target.priority());
-        if (auto it = health.figures.find({target.provider(), target.model()});
+        if (auto it = health.figures.find(TargetKey{target.provider(), target.model()});
             it != health.figures.end()) {
-          const TargetFigures& f = it->second;
+          const TargetHealthFigures& f = it->second;
           out->set_attempts(f.attempts);
           out->set_successes(f.successes);
           *out->mutable_latency_p50() = DurationProto(f.latency_p50);
@@ -338,7 +338,7 @@ grpc::Status AdminService::SetWeightOverride(ServerContext* context,
     }
     LLMESH_RETURN_IF_ERROR(Problems(problems));
 
-    WeightOverride value;
+    StoredWeightOverride value;
     value.route = request->route();
     value.provider = request->provider();
     value.model = request->model();
@@ -347,9 +347,9 @@ grpc::Status AdminService::SetWeightOverride(ServerContext* context,
     }
     value.expire_time = Now() + ttl;
     value.comment = request->comment();
-    absl::StatusOr<WeightOverride> stored =
-        store_.With([&](Store& store) -> absl::StatusOr<WeightOverride> {
-          absl::StatusOr<WeightOverride> result = store.SetWeightOverride(value);
+    absl::StatusOr<StoredWeightOverride> stored =
+        store_.With([&](Store& store) -> absl::StatusOr<StoredWeightOverride> {
+          absl::StatusOr<StoredWeightOverride> result = store.SetWeightOverride(value);
           if (result.ok()) WeightOverridesChanged("set");
           return result;
         });
@@ -381,10 +381,10 @@ grpc::Status AdminService::ListWeightOverrides(ServerContext* context,
                                                const adminpb::ListWeightOverridesRequest* request,
                                                adminpb::ListWeightOverridesResponse* response) {
   return Serve("ListWeightOverrides", context, [&]() -> absl::Status {
-    absl::StatusOr<std::vector<WeightOverride>> overrides = store_.With(
+    absl::StatusOr<std::vector<StoredWeightOverride>> overrides = store_.With(
         [&](Store& store) { return store.ListWeightOverrides(Now(), request->route()); });
     if (!overrides.ok()) return overrides.status();
-    for (const WeightOverride& o : *overrides) *response->add_overrides() = ToProto(o);
+    for (const StoredWeightOverride& o : *overrides) *response->add_overrides() = ToProto(o);
     return absl::OkStatus();
   });
 }

@@ -18,31 +18,14 @@
 #include <tuple>
 
 #include "absl/time/time.h"
+#include "controlplane/telemetry/telemetry_aggregator.h"
+#include "controlplane/weights/weights.h"
 #include "llmesh/discovery/v1/discovery.pb.h"
 
 namespace llmesh::control {
 
-// Telemetry is per provider model: routes sharing a target share these figures.
-struct TargetFigures {
-  uint64_t attempts = 0;
-  uint64_t successes = 0;
-  // Successful attempts; zero when there is none.
-  absl::Duration latency_p50;
-  absl::Duration latency_p95;
-  absl::Duration latency_p99;
-  // Successful streamed attempts; zero when there is none.
-  absl::Duration ttft_p50;
-  absl::Duration ttft_p95;
-  absl::Duration ttft_p99;
-  // In [0, 1]: provider-fault failures / attempts, 429s / attempts.
-  double error_rate = 0;
-  double rate_limited_share = 0;
-  // All cost in the window / successes; 0 without success.
-  double cost_per_success_usd = 0;
-};
-
 // Per route target: the SLO verdict depends on the route, and so does the weight.
-struct TargetWeight {
+struct RouteTargetWeight {
   bool slo_met = false;
   // Basis points of the target's priority tier, as last pushed.
   uint32_t weight = 0;
@@ -50,8 +33,6 @@ struct TargetWeight {
   std::string reason;
 };
 
-// (provider, model).
-using TargetKey = std::tuple<std::string, std::string>;
 // (route, provider, model).
 using RouteTargetKey = std::tuple<std::string, std::string, std::string>;
 
@@ -61,10 +42,11 @@ struct HealthSnapshot {
   absl::Duration window;
   // Sidecars whose reports are in the window.
   uint32_t reporting_sidecars = 0;
-  // Targets with no entry are shown with zero figures.
-  std::map<TargetKey, TargetFigures> figures;
+  // Per provider model (routes sharing a target share its figures); targets with no entry
+  // are shown with zero figures.
+  std::map<TargetKey, TargetHealthFigures> figures;
   // Route targets with no entry are shown with weight 0 and basis unspecified.
-  std::map<RouteTargetKey, TargetWeight> weights;
+  std::map<RouteTargetKey, RouteTargetWeight> weights;
 };
 
 class HealthSource {

@@ -90,7 +90,7 @@ struct RouteConfigurationSnapshot {
 };
 
 // An operator's override of one route target's computed weight.
-struct WeightOverride {
+struct StoredWeightOverride {
   std::string route;
   std::string provider;
   std::string model;
@@ -166,13 +166,13 @@ class Store {
   // Sets (or replaces) the override of one route target; `create_time` of the argument is
   // ignored. Errors: INVALID_ARGUMENT (unknown route, target not in the route, weight outside
   // 1..10000, expire_time not after now), UNAVAILABLE. Expired overrides are purged on the way.
-  absl::StatusOr<WeightOverride> SetWeightOverride(const WeightOverride& override_value);
+  absl::StatusOr<StoredWeightOverride> SetWeightOverride(const StoredWeightOverride& override_value);
   // Removes a target's override. Errors: NOT_FOUND (none active at `now`), UNAVAILABLE.
   absl::Status ClearWeightOverride(std::string_view route, std::string_view provider,
                                    std::string_view model, absl::Time now);
   // Overrides active at `now` (expire_time after now), sorted by route, provider, model; only
   // those of `route` when it is not empty.
-  absl::StatusOr<std::vector<WeightOverride>> ListWeightOverrides(absl::Time now,
+  absl::StatusOr<std::vector<StoredWeightOverride>> ListWeightOverrides(absl::Time now,
                                                                   std::string_view route = {});
 
  private:

@@ -24,8 +24,8 @@ std::string TargetText(std::string_view route, std::string_view provider, std::s
 
 }  // namespace
 
-absl::StatusOr<WeightOverride> Store::SetWeightOverride(const WeightOverride& override_value) {
-  const WeightOverride& o = override_value;
+absl::StatusOr<StoredWeightOverride> Store::SetWeightOverride(const StoredWeightOverride& override_value) {
+  const StoredWeightOverride& o = override_value;
   if (o.weight.has_value() && (*o.weight < 1 || *o.weight > kMaxWeightBp)) {
     return absl::InvalidArgumentError(
         absl::StrCat("weight: ", *o.weight, " is outside 1..", kMaxWeightBp, " basis points"));
@@ -83,7 +83,7 @@ absl::StatusOr<WeightOverride> Store::SetWeightOverride(const WeightOverride& ov
   LLMESH_RETURN_IF_ERROR(stmt.Run());
   LLMESH_RETURN_IF_ERROR(txn.Commit());
 
-  WeightOverride stored = o;
+  StoredWeightOverride stored = o;
   // Stored at microsecond precision; return what a later List will return.
   stored.expire_time = absl::FromUnixMicros(absl::ToUnixMicros(o.expire_time));
   stored.create_time = absl::FromUnixMicros(now_us);
@@ -110,7 +110,7 @@ absl::Status Store::ClearWeightOverride(std::string_view route, std::string_view
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<WeightOverride>> Store::ListWeightOverrides(absl::Time now,
+absl::StatusOr<std::vector<StoredWeightOverride>> Store::ListWeightOverrides(absl::Time now,
                                                                        std::string_view route) {
   LLMESH_ASSIGN_OR_RETURN(
       sqlite::Statement stmt,
@@ -119,11 +119,11 @@ absl::StatusOr<std::vector<WeightOverride>> Store::ListWeightOverrides(absl::Tim
                    "WHERE expire_time_us > ?1 AND (?2 = '' OR route = ?2) "
                    "ORDER BY route, provider, model"));
   stmt.Bind(1, absl::ToUnixMicros(now)).Bind(2, route);
-  std::vector<WeightOverride> out;
+  std::vector<StoredWeightOverride> out;
   while (true) {
     LLMESH_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
-    WeightOverride& o = out.emplace_back();
+    StoredWeightOverride& o = out.emplace_back();
     o.route = stmt.ColumnText(0);
     o.provider = stmt.ColumnText(1);
     o.model = stmt.ColumnText(2);

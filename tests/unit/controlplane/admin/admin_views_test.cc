@@ -34,14 +34,14 @@ class FakeHealthSource final : public HealthSource {
     HealthSnapshot snapshot;
     snapshot.window = absl::Seconds(60);
     snapshot.reporting_sidecars = 3;
-    TargetFigures figures;
+    TargetHealthFigures figures;
     figures.attempts = 100;
     figures.successes = 90;
     figures.latency_p95 = absl::Milliseconds(1500);
     figures.error_rate = 0.1;
-    snapshot.figures[{"openai", "gpt"}] = figures;
+    snapshot.figures[TargetKey{"openai", "gpt"}] = figures;
     snapshot.weights[{"chat", "openai", "gpt"}] =
-        TargetWeight{false, 200, llmesh::discovery::v1::PROBE_FLOOR, "error rate 10% > 5%"};
+        RouteTargetWeight{false, 200, llmesh::discovery::v1::PROBE_FLOOR, "error rate 10% > 5%"};
     return snapshot;
   }
 };

@@ -64,7 +64,7 @@ TEST(StoreOverrideTest, OverridesExpireAndGoWithTheirRoute) {
   second->set_model("m");
   ASSERT_TRUE(store->ApplyRoute(chat, {}).ok());
 
-  WeightOverride drain{.route = "chat",
+  StoredWeightOverride drain{.route = "chat",
                        .provider = "a",
                        .model = "m",
                        .expire_time = now + absl::Minutes(10),
@@ -72,7 +72,7 @@ TEST(StoreOverrideTest, OverridesExpireAndGoWithTheirRoute) {
   auto set = store->SetWeightOverride(drain);
   ASSERT_TRUE(set.ok()) << set.status();
   EXPECT_EQ(set->create_time, now);
-  WeightOverride pin{.route = "chat",
+  StoredWeightOverride pin{.route = "chat",
                      .provider = "b",
                      .model = "m",
                      .weight = 2500,
