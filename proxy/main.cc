@@ -6,10 +6,13 @@
 // thread loads and compiles configs and runs the admin listener and signal handling on its own
 // io_context; N worker threads serve the proxy listener. SIGHUP reloads the file (an invalid
 // file is logged and the old config keeps serving); SIGTERM/SIGINT drain in-flight requests for
-// up to limits.drain_timeout, then exit.
+// up to limits.drain_timeout, then exit. With `control_plane` configured, the discovery client
+// (proxy/xds) replaces the file's providers and routes with what llmesh-control pushes, and the
+// proxy boots from the last acknowledged push kept in `control_plane.state_dir`.
 //
 // Threads: the main thread loads the config and then only waits for shutdown; the admin
-// listener, signals and reloads run on one "main loop" thread; N workers serve the proxy.
+// listener, signals and every config change (reloads and pushes) run on one "main loop"
+// thread; N workers serve the proxy; the discovery client has its own thread.
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -20,6 +23,7 @@
 #include <string>
 #include <thread>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 
 #include "absl/strings/numbers.h"
@@ -36,6 +40,9 @@
 #include "proxy/config/config_snapshot.h"
 #include "proxy/config/default_config.h"
 #include "proxy/listener/listener.h"
+#include "proxy/xds/discovery_client.h"
+#include "proxy/xds/global_weights.h"
+#include "proxy/xds/state_dir.h"
 
 namespace llmesh {
 namespace {
@@ -84,24 +91,85 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
   return flags;
 }
 
-// Schema and semantic problems are reported together, so one run lists everything to fix.
-absl::StatusOr<config::v1::Config> LoadConfig(const Flags& flags) {
+// Reads the config file (or the embedded default) with the --workers override applied. Schema
+// problems stay in the PartialConfig, so that validation reports them with the semantic ones.
+absl::StatusOr<config::PartialConfig> ReadConfig(const Flags& flags) {
   absl::StatusOr<config::PartialConfig> loaded =
       flags.config_path.empty() ? config::ParseConfigYamlPartial(kDefaultConfigYaml, config::ProcessEnv())
                                 : config::LoadConfigFilePartial(flags.config_path, config::ProcessEnv());
-  if (!loaded.ok()) return loaded.status();
-  if (flags.workers) loaded->config.set_workers(*flags.workers);
-  if (absl::Status valid = config::ValidateToStatus(*loaded, config::ProcessEnv()); !valid.ok()) return valid;
-  return std::move(loaded->config);
+  if (loaded.ok() && flags.workers) loaded->config.set_workers(*flags.workers);
+  return loaded;
 }
 
-// Loads, validates and compiles the config: at startup, for --validate and on SIGHUP.
-absl::StatusOr<std::shared_ptr<const config::ConfigSnapshot>> LoadSnapshot(const Flags& flags,
-                                                                          config::SharedState& shared) {
-  absl::StatusOr<config::v1::Config> loaded = LoadConfig(flags);
-  if (!loaded.ok()) return loaded.status();
-  return config::ConfigSnapshot::Compile(*loaded, shared, config::ProcessEnv());
+// The route configuration kept in state_dir, when the control plane is configured and one is
+// kept; nullopt otherwise (a corrupt or unreadable file is logged and ignored).
+std::optional<xds::VersionedRoutes> RestoreRoutes(const config::v1::Config& file) {
+  if (!file.has_control_plane() || file.control_plane().state_dir().empty()) return std::nullopt;
+  absl::StatusOr<xds::VersionedRoutes> kept = xds::LoadRouteConfiguration(file.control_plane().state_dir());
+  if (kept.ok()) return *std::move(kept);
+  if (kept.status().code() != absl::StatusCode::kNotFound) {
+    Log(log::Level::kWarn, "ignoring state_dir; starting from the file", {{"error", kept.status().message()}});
+  }
+  return std::nullopt;
 }
+
+// The one way a config goes live once the proxy runs, for a SIGHUP reload and for a
+// control-plane push: the file's config, with its providers and routes replaced by the pushed
+// route configuration when there is one, is validated and compiled as a whole
+// (config::ValidateAndCompile, as at start-up), then handed to the workers and the admin
+// handler. On error the previous snapshot keeps serving. Main-loop thread only.
+class ConfigSwitch {
+ public:
+  ConfigSwitch(config::SharedState& shared, listener::ProxyListener& proxy, admin::AdminHandler& admin,
+               config::v1::Config file, std::optional<discovery::v1::RouteConfiguration> routes)
+      : shared_(shared), proxy_(proxy), admin_(admin), file_(std::move(file)), routes_(std::move(routes)) {}
+
+  absl::StatusOr<std::shared_ptr<const config::ConfigSnapshot>> Activate(
+      config::PartialConfig file, std::optional<discovery::v1::RouteConfiguration> routes) {
+    config::PartialConfig combined{routes ? xds::CombineConfig(file.config, *routes) : file.config, file.errors};
+    absl::StatusOr<std::shared_ptr<const config::ConfigSnapshot>> compiled =
+        config::ValidateAndCompile(combined, shared_, config::ProcessEnv());
+    if (!compiled.ok()) return compiled.status();
+    proxy_.Publish(*compiled);
+    admin_.SetSnapshot(*compiled);
+    file_ = std::move(file.config);
+    routes_ = std::move(routes);
+    return compiled;
+  }
+
+  const config::v1::Config& file() const { return file_; }
+  const std::optional<discovery::v1::RouteConfiguration>& routes() const { return routes_; }
+
+ private:
+  config::SharedState& shared_;
+  listener::ProxyListener& proxy_;
+  admin::AdminHandler& admin_;
+  config::v1::Config file_;
+  std::optional<discovery::v1::RouteConfiguration> routes_;
+};
+
+// Runs control-plane pushes through the ConfigSwitch on the main loop, where every config change
+// happens, and blocks the discovery client's thread until it is done.
+class MainLoopActivator final : public xds::ConfigActivator {
+ public:
+  MainLoopActivator(boost::asio::io_context& main_loop, ConfigSwitch& config_switch)
+      : main_loop_(main_loop), config_switch_(config_switch) {}
+
+  absl::Status Activate(const discovery::v1::RouteConfiguration& routes) override {
+    std::promise<absl::Status> done;
+    boost::asio::post(main_loop_, [&] {
+      absl::StatusOr<std::shared_ptr<const config::ConfigSnapshot>> compiled =
+          config_switch_.Activate(config::PartialConfig{config_switch_.file(), {}}, routes);
+      if (compiled.ok()) Log(log::Level::kInfo, "config pushed", {{"version", (*compiled)->version()}});
+      done.set_value(compiled.status());
+    });
+    return done.get_future().get();
+  }
+
+ private:
+  boost::asio::io_context& main_loop_;
+  ConfigSwitch& config_switch_;
+};
 
 // Prints one error per line, as the operator needs them to fix the file.
 void PrintConfigErrors(const absl::Status& status, std::string_view source) {
@@ -115,7 +183,28 @@ int Run(const Flags& flags) {
   metrics::Registry& registry = metrics::DefaultRegistry();
   metrics::ProxyMetrics proxy_metrics(registry);
   config::SharedState shared(proxy_metrics);
-  absl::StatusOr<std::shared_ptr<const config::ConfigSnapshot>> snapshot = LoadSnapshot(flags, shared);
+  absl::StatusOr<config::PartialConfig> file = ReadConfig(flags);
+  if (absl::Status valid = file.ok() ? config::ValidateToStatus(*file, config::ProcessEnv()) : file.status();
+      !valid.ok()) {
+    PrintConfigErrors(valid, source);
+    return 1;
+  }
+  // A sidecar restarted while the control plane is away serves what it last acknowledged.
+  std::optional<xds::VersionedRoutes> restored = flags.validate ? std::nullopt : RestoreRoutes(file->config);
+  absl::StatusOr<std::shared_ptr<const config::ConfigSnapshot>> snapshot = absl::UnknownError("not compiled");
+  if (restored) {
+    snapshot = config::ValidateAndCompile({xds::CombineConfig(file->config, restored->routes), {}}, shared,
+                                          config::ProcessEnv());
+    if (snapshot.ok()) {
+      Log(log::Level::kInfo, "booted from state_dir",
+          {{"version", restored->version}, {"state_dir", file->config.control_plane().state_dir()}});
+    } else {
+      Log(log::Level::kWarn, "state_dir config refused; starting from the file",
+          {{"error", snapshot.status().message()}});
+      restored.reset();
+    }
+  }
+  if (!restored) snapshot = config::ConfigSnapshot::Compile(file->config, shared, config::ProcessEnv());
   if (!snapshot.ok()) {
     PrintConfigErrors(snapshot.status(), source);
     return 1;
@@ -124,9 +213,6 @@ int Run(const Flags& flags) {
   if (flags.validate) {
     std::cout << config::Summary(*loaded) << "\n";
     return 0;
-  }
-  if (loaded->has_control_plane()) {
-    Log(log::Level::kWarn, "control_plane is configured but not supported by this version; the file is the whole truth");
   }
 
   const std::string access_log_path = loaded->access_log().path().empty() ? "-" : loaded->access_log().path();
@@ -154,6 +240,21 @@ int Run(const Flags& flags) {
   boost::asio::signal_set signals(main_loop.context(0), SIGHUP, SIGTERM, SIGINT);
   admin::AdminHandler admin(shared, registry, SystemClock::Get());
   admin.SetSnapshot(*snapshot);
+  ConfigSwitch config_switch(shared, proxy, admin, file->config,
+                             restored ? std::optional(restored->routes) : std::nullopt);
+  MainLoopActivator activator(main_loop.context(0), config_switch);
+  // Published for the router's weighted choice; not read by the router yet.
+  xds::GlobalWeights global_weights;
+  std::unique_ptr<xds::DiscoveryClient> discovery;
+  if (loaded->has_control_plane()) {
+    xds::DiscoveryClientOptions options;
+    options.address = loaded->control_plane().address();
+    options.node = xds::MakeNode(loaded->control_plane(), config::ProcessEnv());
+    options.state_dir = loaded->control_plane().state_dir();
+    options.initial_route_version = restored ? restored->version : "";
+    discovery = std::make_unique<xds::DiscoveryClient>(std::move(options), activator, global_weights,
+                                                       SystemClock::Get());
+  }
   http::ServerOptions admin_options;
   admin_options.listen = loaded->admin_listen().empty() ? "127.0.0.1:9901" : loaded->admin_listen();
   admin_options.name = "admin";
@@ -182,18 +283,21 @@ int Run(const Flags& flags) {
         if (flags.config_path.empty()) {
           Log(log::Level::kWarn, "SIGHUP ignored: running the embedded default config");
         } else {
-          absl::StatusOr<std::shared_ptr<const config::ConfigSnapshot>> compiled = LoadSnapshot(flags, shared);
+          absl::StatusOr<config::PartialConfig> reread = ReadConfig(flags);
+          // Pushed providers and routes survive a reload: only the file's own parts change.
+          absl::StatusOr<std::shared_ptr<const config::ConfigSnapshot>> compiled =
+              reread.ok() ? config_switch.Activate(*std::move(reread), config_switch.routes()) : reread.status();
           if (!compiled.ok()) {
             Log(log::Level::kError, "config reload rejected; the previous config keeps serving",
                 {{"path", flags.config_path}, {"error", compiled.status().message()}});
           } else {
             const config::v1::Config& next = (*compiled)->source();
             if (next.listen() != loaded->listen() || next.admin_listen() != loaded->admin_listen() ||
-                next.workers() != loaded->workers()) {
-              Log(log::Level::kWarn, "listen, admin_listen and workers changes take effect after a restart");
+                next.workers() != loaded->workers() ||
+                next.control_plane().SerializeAsString() != loaded->control_plane().SerializeAsString()) {
+              Log(log::Level::kWarn,
+                  "listen, admin_listen, workers and control_plane changes take effect after a restart");
             }
-            proxy.Publish(*compiled);
-            admin.SetSnapshot(*compiled);
             Log(log::Level::kInfo, "config reloaded", {{"version", (*compiled)->version()}});
           }
         }
@@ -208,9 +312,15 @@ int Run(const Flags& flags) {
   };
   wait_signal();
   main_loop.Start();
+  if (discovery) {
+    discovery->Start();
+    Log(log::Level::kInfo, "control plane client started", {{"address", loaded->control_plane().address()}});
+  }
   // The main thread only orchestrates shutdown: servers stop and finish their connections
   // before the event loops they run on are stopped and destroyed.
   drained.get_future().wait();
+  // Before the main loop stops: a push being applied waits for it.
+  if (discovery) discovery->Stop();
   admin_server.Stop();
   admin_server.WaitUntilStopped(std::chrono::seconds(5));
   main_loop.Stop();

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "common/absl_view.h"
 #include "common/config/api_key.h"
+#include "common/config/validate.h"
 #include "proxy/provider/adapter_registry.h"
 #include "common/status_macros.h"
 
@@ -268,6 +269,13 @@ absl::StatusOr<std::shared_ptr<const ConfigSnapshot>> ConfigSnapshot::Compile(
   if (!errors.empty()) return absl::InvalidArgumentError(absl::StrJoin(errors, "\n"));
   shared.metrics().config_version_info.Set({snapshot->version_});
   return std::shared_ptr<const ConfigSnapshot>(std::move(snapshot));
+}
+
+absl::StatusOr<std::shared_ptr<const ConfigSnapshot>> ValidateAndCompile(const PartialConfig& loaded,
+                                                                         SharedState& shared,
+                                                                         const EnvLookup& env) {
+  LLMESH_RETURN_IF_ERROR(ValidateToStatus(loaded, env));
+  return ConfigSnapshot::Compile(loaded.config, shared, env);
 }
 
 }  // namespace llmesh::config

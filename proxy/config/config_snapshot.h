@@ -203,6 +203,14 @@ class ConfigSnapshot {
   absl::flat_hash_map<std::string, size_t> route_by_name_;
 };
 
+// Validates a loaded config (its schema errors and every Validate() error against `env`) and
+// compiles it: the one path every config takes to become a snapshot, whether it comes from the
+// file at start-up, a SIGHUP reload or a control-plane push. INVALID_ARGUMENT listing one
+// "field.path: problem" per line when either step refuses it. Main thread only, like Compile.
+absl::StatusOr<std::shared_ptr<const ConfigSnapshot>> ValidateAndCompile(const PartialConfig& loaded,
+                                                                         SharedState& shared,
+                                                                         const EnvLookup& env);
+
 template <typename HeaderLookup>
 const RouteSpec* ConfigSnapshot::FindRoute(std::string_view model, std::string_view route_name,
                                            const HeaderLookup& header) const {
