@@ -49,6 +49,15 @@ absl::Status Bootstrap(SharedStore& store, const std::string& path, AdminMetrics
 ControlServer::ControlServer(metrics::Registry& registry)
     : admin_metrics_(registry), status_handler_(registry), sidecars_(SystemClock::Get()) {}
 
+HealthSnapshot ControlServer::WindowHealthSource::Health() const {
+  WindowHealth window = telemetry_.Health();
+  HealthSnapshot snapshot;
+  snapshot.window = window.window;
+  snapshot.reporting_sidecars = window.reporting_sidecars;
+  snapshot.figures = std::move(window.targets);
+  return snapshot;
+}
+
 llmesh::admin::v1::ListSidecarsResponse ControlServer::RegistryDirectory::ListSidecars(
     const llmesh::admin::v1::ListSidecarsRequest& request) const {
   return registry_.List(request, source_);
@@ -84,9 +93,14 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(ControlServe
              "no admin token configured: the admin API refuses every call (admin APIs require a "
              "token; set --admin-token-env)");
   }
+  LLMESH_ASSIGN_OR_RETURN(server->telemetry_, TelemetryAggregator::Create({}, SystemClock::Get()));
+  server->telemetry_server_ = std::make_unique<TelemetryServer>(*server->telemetry_);
+  server->health_ = std::make_unique<WindowHealthSource>(*server->telemetry_);
+
   AdminService::Options admin_options;
   admin_options.metrics = &server->admin_metrics_;
   admin_options.sidecars = &server->directory_;
+  admin_options.health = server->health_.get();
   // Runs under the store's lock in commit order, so sidecars see changes in the order they were
   // acknowledged; publishing only swaps a pointer and wakes the streams.
   admin_options.on_route_configuration_change = [resources = &server->resources_](
@@ -103,6 +117,7 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(ControlServe
   builder.AddListeningPort(http::FormatHostPort(grpc_endpoint), grpc::InsecureServerCredentials(),
                            &selected_port);
   builder.RegisterService(&server->discovery_);
+  builder.RegisterService(server->telemetry_server_.get());
   builder.RegisterService(server->admin_service_.get());
   server->grpc_server_ = builder.BuildAndStart();
   if (server->grpc_server_ == nullptr || selected_port == 0) {
@@ -136,6 +151,7 @@ void ControlServer::Shutdown(absl::Duration grace) {
   status_handler_.SetReady(false);
   // Open streams would hold gRPC's shutdown for its whole grace period.
   discovery_.Shutdown();
+  if (telemetry_server_ != nullptr) telemetry_server_->Shutdown();
   if (grpc_server_ != nullptr) {
     // Calls that start after this wait are cancelled by the immediate Shutdown; clients retry.
     admin_service_->AwaitIdle(absl::Now() + grace);

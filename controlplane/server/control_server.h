@@ -1,7 +1,8 @@
 // llmesh-control's process wiring: opens the store (importing the bootstrap file on first
-// start), serves the gRPC services (discovery and admin, with server reflection) and the HTTP
-// status listener, and shuts them down in order. Every committed route change is published to
-// the discovery service, which pushes it to the sidecars.
+// start), serves the gRPC services (discovery, telemetry and admin, with server reflection) and
+// the HTTP status listener, and shuts them down in order. Every committed route change is
+// published to the discovery service, which pushes it to the sidecars; sidecars' telemetry
+// reports feed a sliding window that GetHealth reads.
 //
 // Threading: Start and Shutdown are called from the main thread. gRPC runs its own sync-server
 // threads; the HTTP listener runs on one IoWorkers thread owned by the ControlServer.
@@ -23,6 +24,8 @@
 #include "controlplane/discovery/discovery_server.h"
 #include "controlplane/discovery/resource_source.h"
 #include "controlplane/discovery/sidecar_registry.h"
+#include "controlplane/telemetry/telemetry_aggregator.h"
+#include "controlplane/telemetry/telemetry_server.h"
 #include "controlplane/server/status_handler.h"
 #include "grpcpp/server.h"
 
@@ -79,6 +82,16 @@ class ControlServer {
     const ResourceSource& source_;
   };
 
+  // GetHealth's figures from the telemetry window (weights come with the weight loop).
+  class WindowHealthSource final : public HealthSource {
+   public:
+    explicit WindowHealthSource(const TelemetryAggregator& telemetry) : telemetry_(telemetry) {}
+    HealthSnapshot Health() const override;
+
+   private:
+    const TelemetryAggregator& telemetry_;
+  };
+
   AdminMetrics admin_metrics_;
   StatusHandler status_handler_;
   std::unique_ptr<SharedStore> store_;
@@ -86,6 +99,9 @@ class ControlServer {
   SidecarRegistry sidecars_;
   DiscoveryServer discovery_{resources_, sidecars_};
   RegistryDirectory directory_{sidecars_, resources_};
+  std::unique_ptr<TelemetryAggregator> telemetry_;
+  std::unique_ptr<TelemetryServer> telemetry_server_;
+  std::unique_ptr<WindowHealthSource> health_;
   std::unique_ptr<AdminService> admin_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
   uint16_t grpc_port_ = 0;

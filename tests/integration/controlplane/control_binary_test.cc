@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "llmesh/admin/v1/admin.grpc.pb.h"
 #include "llmesh/discovery/v1/discovery.grpc.pb.h"
+#include "llmesh/telemetry/v1/telemetry.grpc.pb.h"
 #include "tests/fakes/process_harness.h"
 #include "tests/fakes/test_http_client.h"
 
@@ -28,6 +29,7 @@ namespace {
 
 namespace adminpb = llmesh::admin::v1;
 namespace discoverypb = llmesh::discovery::v1;
+namespace telemetrypb = llmesh::telemetry::v1;
 using std::chrono::milliseconds;
 
 constexpr char kToken[] = "integration-token";
@@ -274,6 +276,49 @@ TEST_F(ControlBinaryTest, AppliedRouteChangeIsPushedToEverySidecarStream) {
   }
   for (auto& sidecar : sidecars) sidecar->stream->WritesDone();
   for (auto& sidecar : sidecars) sidecar->context.TryCancel();
+}
+
+// A sidecar's telemetry report is acknowledged with the report interval and shows in GetHealth.
+TEST_F(ControlBinaryTest, TelemetryReportsAreAbsorbedAndShownInHealth) {
+  Control control = Start();
+  ASSERT_NE(control.stub, nullptr);
+  auto telemetry = telemetrypb::TelemetryService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", control.grpc_port), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auto stream = telemetry->Report(&context);
+  telemetrypb::TelemetryReport report;
+  report.mutable_node()->set_id("sidecar-0");
+  report.set_sequence(1);
+  report.mutable_interval_start()->set_seconds(1'800'000'000);
+  report.mutable_interval_end()->set_seconds(1'800'000'005);
+  auto* target = report.add_targets();
+  target->set_provider("primary");
+  target->set_model("gpt-a");
+  target->set_attempts(20);
+  target->set_successes(18);
+  target->mutable_errors()->set_server_error(2);
+  target->set_cost_nano_usd(36'000'000);
+  ASSERT_TRUE(stream->Write(report));
+  telemetrypb::TelemetryAck ack;
+  ASSERT_TRUE(stream->Read(&ack));
+  EXPECT_EQ(ack.sequence(), 1u);
+  EXPECT_EQ(ack.report_interval().seconds(), 5);
+
+  adminpb::GetHealthResponse health;
+  ASSERT_TRUE(control.stub->GetHealth(Context().get(), {}, &health).ok());
+  EXPECT_EQ(health.reporting_sidecars(), 1u);
+  ASSERT_EQ(health.routes_size(), 1);
+  ASSERT_EQ(health.routes(0).targets_size(), 2);
+  const adminpb::TargetHealth& primary = health.routes(0).targets(0);
+  EXPECT_EQ(primary.provider(), "primary");
+  EXPECT_EQ(primary.attempts(), 20u);
+  EXPECT_EQ(primary.successes(), 18u);
+  EXPECT_DOUBLE_EQ(primary.error_rate(), 0.1);
+  EXPECT_DOUBLE_EQ(primary.cost_per_success_usd(), 0.002);
+  EXPECT_EQ(health.routes(0).targets(1).attempts(), 0u);
+  stream->WritesDone();
+  context.TryCancel();
 }
 
 TEST_F(ControlBinaryTest, RestartAfterSigkillServesTheSameVersionWithAcknowledgedChanges) {
