@@ -92,8 +92,11 @@ void PrintSidecars(const adminpb::ListSidecarsResponse& response, std::ostream& 
       if (type.type_url().ends_with(".RouteConfiguration")) routes = applied;
       if (type.type_url().ends_with(".WeightAssignment")) weights = applied;
       if (type.status() == adminpb::NACKED && error.empty()) {
+        // The first field violation names what to fix; the message only says what failed.
+        const auto& nack = type.last_error();
         error = absl::StrCat(Short(type.nacked_version()), ": ",
-                             FirstLine(type.last_error().message()));
+                             nack.field_violations_size() > 0 ? nack.field_violations(0)
+                                                              : FirstLine(nack.message()));
       }
     }
     table.AddRow({sidecar.node().id(), EnumText(adminpb::SyncStatus_Name(sidecar.status())),

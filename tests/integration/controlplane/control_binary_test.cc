@@ -21,6 +21,7 @@
 #include "llmesh/admin/v1/admin.grpc.pb.h"
 #include "llmesh/discovery/v1/discovery.grpc.pb.h"
 #include "llmesh/telemetry/v1/telemetry.grpc.pb.h"
+#include "tests/fakes/control_plane_process.h"
 #include "tests/fakes/process_harness.h"
 #include "tests/fakes/test_http_client.h"
 
@@ -32,7 +33,6 @@ namespace discoverypb = llmesh::discovery::v1;
 namespace telemetrypb = llmesh::telemetry::v1;
 using std::chrono::milliseconds;
 
-constexpr char kToken[] = "integration-token";
 constexpr milliseconds kStartTimeout{20000};
 
 constexpr char kBootstrap[] = R"(
@@ -59,47 +59,17 @@ routes:
         priority: 1
 )";
 
-struct Control {
-  std::unique_ptr<ChildProcess> process;
-  uint16_t grpc_port = 0;
-  uint16_t http_port = 0;
-  std::unique_ptr<adminpb::AdminService::Stub> stub;
-};
-
 class ControlBinaryTest : public ::testing::Test {
  protected:
-  Control Start() {
-    Control control;
-    absl::StatusOr<std::unique_ptr<ChildProcess>> process = ChildProcess::Start(
-        BinaryPath("llmesh-control"),
-        {"--store", absl::StrCat("sqlite:", temp_.path(), "/store.db"), "--grpc-listen",
-         "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--bootstrap", bootstrap_,
-         "--admin-token-env", "LLMESH_TEST_ADMIN_TOKEN", "--log-level", "debug"},
-        {{"LLMESH_TEST_ADMIN_TOKEN", kToken}});
-    EXPECT_TRUE(process.ok()) << process.status();
-    if (!process.ok()) return control;
-    control.process = *std::move(process);
-    absl::StatusOr<uint16_t> grpc = control.process->WaitForListening("grpc", kStartTimeout);
-    absl::StatusOr<uint16_t> http = control.process->WaitForListening("http", kStartTimeout);
-    EXPECT_TRUE(grpc.ok() && http.ok()) << control.process->Output();
-    if (!grpc.ok() || !http.ok()) return control;
-    control.grpc_port = *grpc;
-    control.http_port = *http;
-    control.stub = adminpb::AdminService::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", control.grpc_port), grpc::InsecureChannelCredentials()));
-    return control;
+  std::unique_ptr<ControlPlaneProcess> Start() {
+    return ControlPlaneProcess::Start(temp_, kBootstrap, {"--log-level", "debug"});
   }
 
-  static std::unique_ptr<grpc::ClientContext> Context() {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
-    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    return context;
-  }
+  static std::unique_ptr<grpc::ClientContext> Context() { return ControlPlaneProcess::Context(); }
 
-  static adminpb::ListRoutesResponse ListRoutes(Control& control) {
+  static adminpb::ListRoutesResponse ListRoutes(ControlPlaneProcess& control) {
     adminpb::ListRoutesResponse routes;
-    grpc::Status status = control.stub->ListRoutes(Context().get(), {}, &routes);
+    grpc::Status status = control.admin().ListRoutes(Context().get(), {}, &routes);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return routes;
   }
@@ -147,34 +117,33 @@ class ControlBinaryTest : public ::testing::Test {
   }
 
   ScopedTempDir temp_;
-  const std::string bootstrap_ = temp_.WriteFile("bootstrap.yaml", kBootstrap);
 };
 
 TEST_F(ControlBinaryTest, ServesBootstrappedRoutesHealthAndParseableMetrics) {
-  Control control = Start();
-  ASSERT_NE(control.stub, nullptr);
+  std::unique_ptr<ControlPlaneProcess> control = Start();
+  ASSERT_NE(control, nullptr);
 
-  const adminpb::ListRoutesResponse routes = ListRoutes(control);
+  const adminpb::ListRoutesResponse routes = ListRoutes(*control);
   ASSERT_EQ(routes.routes_size(), 1);
   EXPECT_EQ(routes.routes(0).route().model(), "chat");
   ASSERT_EQ(routes.routes(0).route().targets_size(), 2);
   EXPECT_EQ(routes.routes(0).route().targets(1).provider(), "secondary");
   EXPECT_EQ(routes.route_configuration_version().size(), 32u);
 
-  EXPECT_THAT(ReflectionListServices(control.grpc_port),
+  EXPECT_THAT(ReflectionListServices(control->grpc_port()),
               ::testing::HasSubstr("llmesh.admin.v1.AdminService"));
 
   adminpb::ListRoutesResponse refused;
   grpc::ClientContext no_token;
-  EXPECT_EQ(control.stub->ListRoutes(&no_token, {}, &refused).error_code(),
+  EXPECT_EQ(control->admin().ListRoutes(&no_token, {}, &refused).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
 
-  HttpResponse healthz = Request(control.http_port, boost::beast::http::verb::get, "/healthz");
+  HttpResponse healthz = Request(control->http_port(), boost::beast::http::verb::get, "/healthz");
   EXPECT_EQ(healthz.status, 200) << healthz.error;
-  HttpResponse readyz = Request(control.http_port, boost::beast::http::verb::get, "/readyz");
+  HttpResponse readyz = Request(control->http_port(), boost::beast::http::verb::get, "/readyz");
   EXPECT_EQ(readyz.status, 200) << readyz.error;
 
-  HttpResponse metrics = Request(control.http_port, boost::beast::http::verb::get, "/metrics");
+  HttpResponse metrics = Request(control->http_port(), boost::beast::http::verb::get, "/metrics");
   ASSERT_EQ(metrics.status, 200) << metrics.error;
   EXPECT_EQ(metrics.Header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
   EXPECT_THAT(metrics.body,
@@ -192,19 +161,18 @@ TEST_F(ControlBinaryTest, ServesBootstrappedRoutesHealthAndParseableMetrics) {
   ASSERT_TRUE(exit_code.has_value());
   EXPECT_EQ(*exit_code, 0) << (*promtool)->Output() << "\n" << metrics.body;
 
-  control.stub.reset();
-  control.process->Signal(SIGTERM);
-  EXPECT_EQ(control.process->WaitExit(milliseconds(15000)), std::optional<int>(0))
-      << control.process->Output();
+  control->process().Signal(SIGTERM);
+  EXPECT_EQ(control->process().WaitExit(milliseconds(15000)), std::optional<int>(0))
+      << control->process().Output();
 }
 
 // Three discovery streams stand in for sidecars: each gets the bootstrapped routes, ACKs them,
 // and gets (and ACKs) the route change an operator applies; ListSidecars then shows all SYNCED.
 TEST_F(ControlBinaryTest, AppliedRouteChangeIsPushedToEverySidecarStream) {
-  Control control = Start();
-  ASSERT_NE(control.stub, nullptr);
+  std::unique_ptr<ControlPlaneProcess> control = Start();
+  ASSERT_NE(control, nullptr);
   constexpr std::string_view kRoutes = "llmesh.discovery.v1.RouteConfiguration";
-  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", control.grpc_port),
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", control->grpc_port()),
                                      grpc::InsecureChannelCredentials());
   auto discovery = discoverypb::DiscoveryService::NewStub(channel);
   struct Sidecar {
@@ -219,7 +187,7 @@ TEST_F(ControlBinaryTest, AppliedRouteChangeIsPushedToEverySidecarStream) {
     request.set_response_nonce(push.nonce());
     return sidecar.stream->Write(request);
   };
-  const std::string bootstrapped = ListRoutes(control).route_configuration_version();
+  const std::string bootstrapped = ListRoutes(*control).route_configuration_version();
   for (int i = 0; i < 3; ++i) {
     auto sidecar = std::make_unique<Sidecar>();
     sidecar->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
@@ -243,7 +211,7 @@ TEST_F(ControlBinaryTest, AppliedRouteChangeIsPushedToEverySidecarStream) {
   target->set_provider("secondary");
   target->set_model("gpt-b");
   adminpb::ApplyRouteResponse applied;
-  grpc::Status status = control.stub->ApplyRoute(Context().get(), apply, &applied);
+  grpc::Status status = control->admin().ApplyRoute(Context().get(), apply, &applied);
   ASSERT_TRUE(status.ok()) << status.error_message();
   for (auto& sidecar : sidecars) {
     discoverypb::DiscoveryResponse push;
@@ -259,7 +227,7 @@ TEST_F(ControlBinaryTest, AppliedRouteChangeIsPushedToEverySidecarStream) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   for (int round = 0; round < 1000 && std::chrono::steady_clock::now() < deadline; ++round) {
     listed.Clear();
-    ASSERT_TRUE(control.stub->ListSidecars(Context().get(), {}, &listed).ok());
+    ASSERT_TRUE(control->admin().ListSidecars(Context().get(), {}, &listed).ok());
     int synced = 0;
     for (const adminpb::Sidecar& sidecar : listed.sidecars()) {
       for (const adminpb::SidecarTypeState& type : sidecar.types()) {
@@ -280,10 +248,10 @@ TEST_F(ControlBinaryTest, AppliedRouteChangeIsPushedToEverySidecarStream) {
 
 // A sidecar's telemetry report is acknowledged with the report interval and shows in GetHealth.
 TEST_F(ControlBinaryTest, TelemetryReportsAreAbsorbedAndShownInHealth) {
-  Control control = Start();
-  ASSERT_NE(control.stub, nullptr);
+  std::unique_ptr<ControlPlaneProcess> control = Start();
+  ASSERT_NE(control, nullptr);
   auto telemetry = telemetrypb::TelemetryService::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", control.grpc_port), grpc::InsecureChannelCredentials()));
+      absl::StrCat("127.0.0.1:", control->grpc_port()), grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   auto stream = telemetry->Report(&context);
@@ -306,7 +274,7 @@ TEST_F(ControlBinaryTest, TelemetryReportsAreAbsorbedAndShownInHealth) {
   EXPECT_EQ(ack.report_interval().seconds(), 5);
 
   adminpb::GetHealthResponse health;
-  ASSERT_TRUE(control.stub->GetHealth(Context().get(), {}, &health).ok());
+  ASSERT_TRUE(control->admin().GetHealth(Context().get(), {}, &health).ok());
   EXPECT_EQ(health.reporting_sidecars(), 1u);
   ASSERT_EQ(health.routes_size(), 1);
   ASSERT_EQ(health.routes(0).targets_size(), 2);
@@ -322,9 +290,9 @@ TEST_F(ControlBinaryTest, TelemetryReportsAreAbsorbedAndShownInHealth) {
 }
 
 TEST_F(ControlBinaryTest, RestartAfterSigkillServesTheSameVersionWithAcknowledgedChanges) {
-  Control first = Start();
-  ASSERT_NE(first.stub, nullptr);
-  const std::string bootstrapped = ListRoutes(first).route_configuration_version();
+  std::unique_ptr<ControlPlaneProcess> first = Start();
+  ASSERT_NE(first, nullptr);
+  const std::string bootstrapped = ListRoutes(*first).route_configuration_version();
 
   // An acknowledged change must survive the kill, and the bootstrap must not be re-imported.
   adminpb::ApplyRouteRequest apply;
@@ -333,16 +301,16 @@ TEST_F(ControlBinaryTest, RestartAfterSigkillServesTheSameVersionWithAcknowledge
   target->set_provider("primary");
   target->set_model("gpt-a");
   adminpb::ApplyRouteResponse applied;
-  grpc::Status status = first.stub->ApplyRoute(Context().get(), apply, &applied);
+  grpc::Status status = first->admin().ApplyRoute(Context().get(), apply, &applied);
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_NE(applied.route_configuration_version(), bootstrapped);
 
-  first.process->Signal(SIGKILL);
-  ASSERT_EQ(first.process->WaitExit(milliseconds(15000)), std::optional<int>(128 + SIGKILL));
+  first->process().Signal(SIGKILL);
+  ASSERT_EQ(first->process().WaitExit(milliseconds(15000)), std::optional<int>(128 + SIGKILL));
 
-  Control second = Start();
-  ASSERT_NE(second.stub, nullptr);
-  const adminpb::ListRoutesResponse routes = ListRoutes(second);
+  std::unique_ptr<ControlPlaneProcess> second = Start();
+  ASSERT_NE(second, nullptr);
+  const adminpb::ListRoutesResponse routes = ListRoutes(*second);
   EXPECT_EQ(routes.route_configuration_version(), applied.route_configuration_version());
   ASSERT_EQ(routes.routes_size(), 2);
   EXPECT_EQ(routes.routes(1).route().model(), "embed");

@@ -11,25 +11,21 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "llmesh/admin/v1/admin.grpc.pb.h"
+#include "tests/fakes/control_plane_process.h"
 #include "tests/fakes/process_harness.h"
 
 namespace llmesh::testing {
 namespace {
 
 namespace adminpb = llmesh::admin::v1;
-using std::chrono::milliseconds;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::StartsWith;
 
-constexpr char kToken[] = "ctl-token";
-constexpr milliseconds kStartTimeout{20000};
-constexpr milliseconds kRunTimeout{20000};
+constexpr const char* kToken = ControlPlaneProcess::kToken;
 
 constexpr char kBootstrap[] = R"(
 providers:
@@ -71,61 +67,28 @@ routes:
         model: gpt-b
 )";
 
-struct CtlRun {
-  std::optional<int> exit_code;
-  std::vector<std::string> lines;  // stdout and stderr, in arrival order
-};
-
 class LlmeshctlTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<ChildProcess>> process = ChildProcess::Start(
-        BinaryPath("llmesh-control"),
-        {"--store", absl::StrCat("sqlite:", temp_.path(), "/store.db"), "--grpc-listen",
-         "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--bootstrap",
-         temp_.WriteFile("bootstrap.yaml", kBootstrap), "--admin-token-env",
-         "LLMESH_TEST_ADMIN_TOKEN"},
-        {{"LLMESH_TEST_ADMIN_TOKEN", kToken}});
-    ASSERT_TRUE(process.ok()) << process.status();
-    control_ = *std::move(process);
-    absl::StatusOr<uint16_t> port = control_->WaitForListening("grpc", kStartTimeout);
-    ASSERT_TRUE(port.ok()) << control_->Output();
-    server_ = absl::StrCat("127.0.0.1:", *port);
-    stub_ = adminpb::AdminService::NewStub(
-        grpc::CreateChannel(server_, grpc::InsecureChannelCredentials()));
+    control_ = ControlPlaneProcess::Start(temp_, kBootstrap);
+    ASSERT_NE(control_, nullptr);
   }
 
   CtlRun Ctl(std::vector<std::string> args, std::string token = kToken) {
-    args.insert(args.begin(), {"--server", server_});
-    CtlRun run;
-    absl::StatusOr<std::unique_ptr<ChildProcess>> process =
-        ChildProcess::Start(BinaryPath("llmeshctl"), std::move(args),
-                            {{"LLMESH_ADMIN_TOKEN", std::move(token)}});
-    EXPECT_TRUE(process.ok()) << process.status();
-    if (!process.ok()) return run;
-    run.exit_code = (*process)->WaitExit(kRunTimeout);
-    run.lines = (*process)->Lines();
-    return run;
+    return control_->Ctl(std::move(args), std::move(token));
   }
 
-  std::unique_ptr<grpc::ClientContext> Context() {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
-    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    return context;
-  }
+  static std::unique_ptr<grpc::ClientContext> Context() { return ControlPlaneProcess::Context(); }
 
   adminpb::ListRoutesResponse Routes() {
     adminpb::ListRoutesResponse routes;
-    grpc::Status status = stub_->ListRoutes(Context().get(), {}, &routes);
+    grpc::Status status = control_->admin().ListRoutes(Context().get(), {}, &routes);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return routes;
   }
 
   ScopedTempDir temp_;
-  std::unique_ptr<ChildProcess> control_;
-  std::string server_;
-  std::unique_ptr<adminpb::AdminService::Stub> stub_;
+  std::unique_ptr<ControlPlaneProcess> control_;
 };
 
 TEST_F(LlmeshctlTest, RoutesListShowsTheBootstrappedRouteAsAnAlignedTable) {
@@ -220,7 +183,7 @@ TEST_F(LlmeshctlTest, WeightOverrideIsSetListedAndCleared) {
                        "--comment", "INC-1"});
   EXPECT_EQ(set.exit_code, std::optional<int>(0));
   adminpb::ListWeightOverridesResponse overrides;
-  ASSERT_TRUE(stub_->ListWeightOverrides(Context().get(), {}, &overrides).ok());
+  ASSERT_TRUE(control_->admin().ListWeightOverrides(Context().get(), {}, &overrides).ok());
   ASSERT_EQ(overrides.overrides_size(), 1);
   const std::string expires =
       absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",

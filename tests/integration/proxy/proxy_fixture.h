@@ -14,29 +14,11 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include "tests/fakes/fake_provider_process.h"
 #include "tests/fakes/process_harness.h"
 #include "tests/fakes/test_http_client.h"
 
 namespace llmesh::testing {
-
-struct FakeProviderProcess {
-  std::string name;
-  std::string flavor;  // the API it speaks: openai, anthropic or gemini
-  uint16_t port = 0;
-  std::unique_ptr<ChildProcess> process;
-
-  // The base_url a config gives it (the API's version prefix included, as for the real one).
-  std::string BaseUrl() const {
-    return "http://127.0.0.1:" + std::to_string(port) + (flavor == "gemini" ? "/v1beta" : "/v1");
-  }
-  // The provider kind that speaks its API.
-  std::string Kind() const { return flavor; }
-  // POST /_fake/script; fails the test unless it is accepted.
-  void Script(std::string_view json) const;
-  void Reset() const;
-  boost::json::object Stats() const;
-  uint64_t Requests() const;
-};
 
 class ProxyTest : public ::testing::Test {
  protected:

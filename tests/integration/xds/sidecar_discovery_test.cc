@@ -14,10 +14,9 @@
 #include <boost/beast/http/verb.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "llmesh/admin/v1/admin.grpc.pb.h"
+#include "tests/fakes/control_plane_process.h"
 #include "tests/fakes/process_harness.h"
 #include "tests/fakes/test_http_client.h"
 
@@ -27,7 +26,6 @@ namespace {
 namespace adminpb = llmesh::admin::v1;
 using std::chrono::milliseconds;
 
-constexpr char kToken[] = "xds-integration-token";
 constexpr char kRoutesType[] = "llmesh.discovery.v1.RouteConfiguration";
 constexpr milliseconds kStartTimeout{20000};
 constexpr milliseconds kPushTimeout{10000};
@@ -76,19 +74,9 @@ bool HasLine(ChildProcess& process, std::string_view text, milliseconds timeout,
 class SidecarDiscoveryTest : public ::testing::Test {
  protected:
   void StartControl() {
-    absl::StatusOr<std::unique_ptr<ChildProcess>> process = ChildProcess::Start(
-        BinaryPath("llmesh-control"),
-        {"--store", absl::StrCat("sqlite:", temp_.path(), "/store.db"), "--grpc-listen", "127.0.0.1:0",
-         "--http-listen", "127.0.0.1:0", "--bootstrap", temp_.WriteFile("bootstrap.yaml", kBootstrap),
-         "--admin-token-env", "LLMESH_TEST_ADMIN_TOKEN"},
-        {{"LLMESH_TEST_ADMIN_TOKEN", kToken}});
-    ASSERT_TRUE(process.ok()) << process.status();
-    control_ = *std::move(process);
-    absl::StatusOr<uint16_t> port = control_->WaitForListening("grpc", kStartTimeout);
-    ASSERT_TRUE(port.ok()) << control_->Output();
-    control_port_ = *port;
-    admin_ = adminpb::AdminService::NewStub(grpc::CreateChannel(absl::StrCat("127.0.0.1:", control_port_),
-                                                                grpc::InsecureChannelCredentials()));
+    control_ = ControlPlaneProcess::Start(temp_, kBootstrap);
+    ASSERT_NE(control_, nullptr);
+    control_port_ = control_->grpc_port();
   }
 
   // Starts a sidecar; returns its admin port (0 on failure).
@@ -106,12 +94,7 @@ class SidecarDiscoveryTest : public ::testing::Test {
     return admin.ok() ? *admin : 0;
   }
 
-  static std::unique_ptr<grpc::ClientContext> Context() {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
-    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    return context;
-  }
+  static std::unique_ptr<grpc::ClientContext> Context() { return ControlPlaneProcess::Context(); }
 
   // The route-configuration state of sidecar-1 once `done` holds for it, polled until kPushTimeout.
   template <typename Pred>
@@ -120,7 +103,7 @@ class SidecarDiscoveryTest : public ::testing::Test {
     std::optional<adminpb::SidecarTypeState> last;
     for (int round = 0; round < 100000 && std::chrono::steady_clock::now() < deadline; ++round) {
       adminpb::ListSidecarsResponse listed;
-      if (!admin_->ListSidecars(Context().get(), {}, &listed).ok()) return std::nullopt;
+      if (!control_->admin().ListSidecars(Context().get(), {}, &listed).ok()) return std::nullopt;
       for (const adminpb::Sidecar& sidecar : listed.sidecars()) {
         if (sidecar.node().id() != "sidecar-1") continue;
         for (const adminpb::SidecarTypeState& type : sidecar.types()) {
@@ -140,9 +123,8 @@ class SidecarDiscoveryTest : public ::testing::Test {
   }
 
   ScopedTempDir temp_;
-  std::unique_ptr<ChildProcess> control_;
+  std::unique_ptr<ControlPlaneProcess> control_;
   uint16_t control_port_ = 0;
-  std::unique_ptr<adminpb::AdminService::Stub> admin_;
 };
 
 TEST_F(SidecarDiscoveryTest, AppliesPushesNacksWhatItCannotApplyAndRestartsFromStateDir) {
@@ -164,7 +146,7 @@ TEST_F(SidecarDiscoveryTest, AppliesPushesNacksWhatItCannotApplyAndRestartsFromS
   target->set_provider("primary");
   target->set_model("gpt-a");
   adminpb::ApplyRouteResponse applied;
-  grpc::Status status = admin_->ApplyRoute(Context().get(), apply, &applied);
+  grpc::Status status = control_->admin().ApplyRoute(Context().get(), apply, &applied);
   ASSERT_TRUE(status.ok()) << status.error_message();
   const std::string acked_version = applied.route_configuration_version();
   std::optional<adminpb::SidecarTypeState> state =
@@ -183,7 +165,7 @@ TEST_F(SidecarDiscoveryTest, AppliesPushesNacksWhatItCannotApplyAndRestartsFromS
   provider.mutable_provider()->set_api_key_env("LLMESH_TEST_UNSET_KEY");
   provider.mutable_provider()->add_models()->set_name("gpt-c");
   adminpb::ApplyProviderResponse provider_applied;
-  status = admin_->ApplyProvider(Context().get(), provider, &provider_applied);
+  status = control_->admin().ApplyProvider(Context().get(), provider, &provider_applied);
   ASSERT_TRUE(status.ok()) << status.error_message();
   state = WaitForSidecar([](const adminpb::SidecarTypeState& s) { return s.status() == adminpb::NACKED; });
   ASSERT_TRUE(state.has_value());
@@ -208,8 +190,8 @@ TEST_F(SidecarDiscoveryTest, AppliesPushesNacksWhatItCannotApplyAndRestartsFromS
 
   // Control plane gone: the sidecar keeps serving, and a sidecar restarted meanwhile boots from
   // its state_dir into the last version it ACKed.
-  control_->Signal(SIGKILL);
-  ASSERT_EQ(control_->WaitExit(milliseconds(15000)), std::optional<int>(128 + SIGKILL));
+  control_->process().Signal(SIGKILL);
+  ASSERT_EQ(control_->process().WaitExit(milliseconds(15000)), std::optional<int>(128 + SIGKILL));
   ASSERT_TRUE(HasLine(*sidecar, R"("msg":"control-plane stream ended)", kPushTimeout));
   EXPECT_EQ(Request(admin_port, boost::beast::http::verb::get, "/readyz").status, 200);
   sidecar->Signal(SIGTERM);

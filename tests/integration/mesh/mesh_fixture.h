@@ -1,0 +1,85 @@
+// A whole mesh on loopback for integration tests: fake providers "alpha" and "beta"
+// (llmesh-fake-provider), one llmesh-control bootstrapped with both and a route `chat` to
+// alpha, and llmesh-proxy sidecars connected to it (node ids sidecar-1, sidecar-2, ...), each
+// with its own state_dir. The control plane's admin API reads what the sidecars applied.
+//
+// Threading: one test thread (the admin stub may be used from others).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "llmesh/admin/v1/admin.pb.h"
+#include "tests/fakes/control_plane_process.h"
+#include "tests/fakes/fake_provider_process.h"
+#include "tests/fakes/process_harness.h"
+#include "tests/fakes/test_http_client.h"
+
+namespace llmesh::testing {
+
+struct SidecarProcess {
+  std::string node_id;
+  std::unique_ptr<ChildProcess> process;
+  uint16_t proxy_port = 0;
+  uint16_t admin_port = 0;
+};
+
+class MeshTest : public ::testing::Test {
+ protected:
+  static constexpr char kRoutesType[] = "llmesh.discovery.v1.RouteConfiguration";
+
+  // Starts the fake providers and the control plane (`control_args` are added to its flags);
+  // without `beta_in_bootstrap` the bootstrap declares alpha only.
+  void StartControlPlane(std::vector<std::string> control_args = {}, bool beta_in_bootstrap = true);
+  // Starts sidecar-<index> (1-based) with `workers` workers and the provider keys in its
+  // environment except those named in `missing_keys`; waits for its listeners. Replaces a
+  // sidecar of that index that has exited.
+  SidecarProcess& StartSidecar(int index, int workers = 1,
+                               const std::vector<std::string>& missing_keys = {});
+
+  // The bootstrap YAML: providers alpha and (unless left out at start) beta, keys from
+  // KEY_alpha / KEY_beta, and route `chat` to alpha with `route_extra` appended to the route.
+  std::string Bootstrap(std::string_view route_extra = {}) const;
+  // A `providers:` file declaring beta, for llmeshctl providers apply.
+  std::string BetaProviderFile() const;
+
+  // The sidecars the control plane lists, by node id.
+  std::map<std::string, llmesh::admin::v1::Sidecar> Sidecars();
+  // The route-configuration state of `sidecar` (empty state if it has none).
+  static llmesh::admin::v1::SidecarTypeState RoutesState(const llmesh::admin::v1::Sidecar& sidecar);
+  // Polls the control plane's sidecar list until `done` holds for it or `timeout` passes.
+  bool WaitForSidecars(
+      const std::function<bool(const std::map<std::string, llmesh::admin::v1::Sidecar>&)>& done,
+      std::chrono::milliseconds timeout);
+  // Waits until each of `node_ids` has applied route configuration `version` (SYNCED).
+  bool WaitUntilApplied(const std::vector<std::string>& node_ids, const std::string& version,
+                        std::chrono::milliseconds timeout);
+  // The control plane's current route configuration version.
+  std::string RouteConfigurationVersion();
+
+  // A non-streaming chat completion for `model` through `sidecar`.
+  static HttpResponse Chat(const SidecarProcess& sidecar, std::string_view model = "chat");
+
+  ControlPlaneProcess& control() { return *control_; }
+  FakeProviderProcess& alpha() { return *alpha_; }
+  FakeProviderProcess& beta() { return *beta_; }
+  std::map<int, SidecarProcess>& sidecars() { return sidecars_; }
+  const ScopedTempDir& temp() const { return temp_; }
+
+  ScopedTempDir temp_;
+  std::unique_ptr<FakeProviderProcess> alpha_;
+  std::unique_ptr<FakeProviderProcess> beta_;
+  std::unique_ptr<ControlPlaneProcess> control_;
+  std::map<int, SidecarProcess> sidecars_;
+  bool beta_in_bootstrap_ = true;
+};
+
+}  // namespace llmesh::testing
