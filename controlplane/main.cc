@@ -2,6 +2,7 @@
 //
 //   llmesh-control --store sqlite:PATH [--grpc-listen HOST:PORT] [--http-listen HOST:PORT]
 //                  [--bootstrap FILE] [--admin-token-env NAME] [--log-level LEVEL]
+//                  [weight and telemetry tuning flags, see kUsage]
 //
 // Threads: the main thread parses flags, starts the ControlServer and then waits for SIGTERM or
 // SIGINT with sigwait (both are blocked in every thread, so none of gRPC's or the HTTP
@@ -9,13 +10,19 @@
 // on one more.
 #include <pthread.h>
 
+#include <algorithm>
+#include <charconv>
+#include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "common/clock.h"
+#include "common/config/scalar.h"
 #include "common/log/log.h"
 #include "common/metrics/registry.h"
 #include "controlplane/server/control_server.h"
@@ -31,9 +38,42 @@ constexpr std::string_view kUsage =
     "  --http-listen HOST:PORT /healthz /readyz /metrics (default 127.0.0.1:15014)\n"
     "  --bootstrap FILE        providers and routes (config file shape) imported on first start\n"
     "  --admin-token-env NAME  environment variable holding the admin API's bearer token\n"
-    "  --log-level LEVEL       debug, info, warn or error (default info)\n";
+    "  --log-level LEVEL       debug, info, warn or error (default info)\n"
+    "weights and telemetry (durations as in the config file: 500ms, 5s, 1m30s):\n"
+    "  --report-interval D     how often sidecars report telemetry (default 5s)\n"
+    "  --window D              sliding window of telemetry weights are computed over (default 60s)\n"
+    "  --weight-interval D     how often weights are recomputed (default 5s)\n"
+    "  --weight-ttl D          how long sidecars keep a weight assignment (default 60s)\n"
+    "  --min-samples N         requests a target needs in the window to be judged (default 50)\n"
+    "  --probe-floor F         share kept by a target breaching its SLO (default 0.02)\n";
 
 constexpr std::string_view kSqliteScheme = "sqlite:";
+
+// The window's slot (its expiry granularity): 5 s, or the whole window when it is shorter.
+constexpr Duration kLongestSlot = std::chrono::seconds(5);
+
+std::optional<Duration> ParseDuration(std::string_view flag, std::string_view value) {
+  absl::StatusOr<absl::Duration> parsed = config::ParseConfigDuration(value);
+  if (!parsed.ok() || *parsed <= absl::ZeroDuration()) {
+    std::cerr << flag << ": \"" << value << "\" is not a positive duration\n";
+    return std::nullopt;
+  }
+  return std::chrono::duration_cast<Duration>(absl::ToChronoNanoseconds(*parsed));
+}
+
+template <typename Number>
+std::optional<Number> ParseNumber(std::string_view flag, std::string_view value, Number low,
+                                  Number high) {
+  Number number{};
+  const char* end = value.data() + value.size();
+  auto [ptr, ec] = std::from_chars(value.data(), end, number);
+  if (ec != std::errc() || ptr != end || number < low || number > high) {
+    std::cerr << flag << ": \"" << value << "\" is not a number in [" << low << ", " << high
+              << "]\n";
+    return std::nullopt;
+  }
+  return number;
+}
 
 struct Flags {
   control::ControlServerOptions server;
@@ -63,6 +103,31 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
       flags.server.bootstrap_path = std::string(value);
     } else if (arg == "--admin-token-env") {
       flags.admin_token_env = std::string(value);
+    } else if (arg == "--report-interval") {
+      std::optional<Duration> d = ParseDuration(arg, value);
+      if (!d) return std::nullopt;
+      flags.server.report_interval = *d;
+    } else if (arg == "--window") {
+      std::optional<Duration> d = ParseDuration(arg, value);
+      if (!d) return std::nullopt;
+      flags.server.telemetry.window = *d;
+      flags.server.telemetry.slot = std::min(*d, kLongestSlot);
+    } else if (arg == "--weight-interval") {
+      std::optional<Duration> d = ParseDuration(arg, value);
+      if (!d) return std::nullopt;
+      flags.server.weights.interval = *d;
+    } else if (arg == "--weight-ttl") {
+      std::optional<Duration> d = ParseDuration(arg, value);
+      if (!d) return std::nullopt;
+      flags.server.weights.ttl = *d;
+    } else if (arg == "--min-samples") {
+      std::optional<uint64_t> n = ParseNumber<uint64_t>(arg, value, 1, 1'000'000'000);
+      if (!n) return std::nullopt;
+      flags.server.weights.weights.min_samples = *n;
+    } else if (arg == "--probe-floor") {
+      std::optional<double> f = ParseNumber<double>(arg, value, 0.0, 0.5);
+      if (!f) return std::nullopt;
+      flags.server.weights.weights.probe_floor = *f;
     } else if (arg == "--log-level") {
       std::optional<log::Level> level = log::ParseLevel(value);
       if (!level) return std::nullopt;

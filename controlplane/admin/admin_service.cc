@@ -10,15 +10,14 @@
 #include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "controlplane/admin/admin_proto.h"
+#include "common/config/route_name.h"
 
 namespace llmesh::control {
 namespace {
 
 namespace adminpb = llmesh::admin::v1;
 
-std::string RouteName(const llmesh::config::v1::Route& route) {
-  return route.name().empty() ? route.model() : route.name();
-}
+using config::RouteName;
 
 // Request-shape problems are reported like config problems: every one, "field: problem".
 absl::Status Problems(const std::vector<std::string>& problems) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "common/config/env.h"
 #include "common/config/loader.h"
+#include "common/config/route_name.h"
 #include "common/status_macros.h"
 #include "controlplane/ctl/render.h"
 #include "grpcpp/client_context.h"
@@ -150,7 +151,7 @@ absl::Status AdminCommands::Apply(const Invocation& invocation, bool routes) {
       request.set_etag(invocation.etag);
       request.set_validate_only(invocation.dry_run);
       adminpb::ApplyRouteResponse response;
-      name = RouteName(config.routes(i));
+      name = llmesh::config::RouteName(config.routes(i));
       status = stub_.ApplyRoute(NewContext(token_).get(), request, &response);
       etag = response.route().etag();
       changed = response.changed();

@@ -55,15 +55,11 @@ std::string FirstLine(std::string_view text) { return std::string(text.substr(0,
 
 }  // namespace
 
-std::string RouteName(const configpb::Route& route) {
-  return route.name().empty() ? route.model() : route.name();
-}
-
 void PrintRoutes(const adminpb::ListRoutesResponse& response, std::ostream& out) {
   Table table({"NAME", "MODEL", "STRATEGY", "TARGETS", "ETAG"});
   for (const adminpb::StoredRoute& stored : response.routes()) {
     const configpb::Route& route = stored.route();
-    table.AddRow({RouteName(route), route.model(),
+    table.AddRow({llmesh::config::RouteName(route), route.model(),
                   EnumText(configpb::Route::Strategy_Name(route.strategy())), Targets(route),
                   stored.etag()});
   }

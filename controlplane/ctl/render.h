@@ -19,11 +19,10 @@
 
 #include "google/protobuf/message.h"
 #include "llmesh/admin/v1/admin.pb.h"
+#include "common/config/route_name.h"
 
 namespace llmesh::control::ctl {
 
-// Route.name, or Route.model when the name is empty (the admin API's route identity).
-std::string RouteName(const llmesh::config::v1::Route& route);
 
 void PrintRoutes(const llmesh::admin::v1::ListRoutesResponse& response, std::ostream& out);
 void PrintProviders(const llmesh::admin::v1::ListProvidersResponse& response, std::ostream& out);

@@ -55,6 +55,7 @@ HealthSnapshot ControlServer::WindowHealthSource::Health() const {
   snapshot.window = window.window;
   snapshot.reporting_sidecars = window.reporting_sidecars;
   snapshot.figures = std::move(window.targets);
+  snapshot.weights = weights_.Weights();
   return snapshot;
 }
 
@@ -93,9 +94,18 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(ControlServe
              "no admin token configured: the admin API refuses every call (admin APIs require a "
              "token; set --admin-token-env)");
   }
-  LLMESH_ASSIGN_OR_RETURN(server->telemetry_, TelemetryAggregator::Create({}, SystemClock::Get()));
-  server->telemetry_server_ = std::make_unique<TelemetryServer>(*server->telemetry_);
-  server->health_ = std::make_unique<WindowHealthSource>(*server->telemetry_);
+  LLMESH_ASSIGN_OR_RETURN(server->telemetry_,
+                          TelemetryAggregator::Create(options.telemetry, SystemClock::Get()));
+  server->telemetry_server_ =
+      std::make_unique<TelemetryServer>(*server->telemetry_, options.report_interval);
+  LLMESH_ASSIGN_OR_RETURN(
+      server->weight_loop_,
+      WeightLoop::Create(options.weights, SystemClock::Get(), nullptr, server->resources_, *server->telemetry_,
+                         [store = server->store_.get()](absl::Time now) {
+                           return store->With(
+                               [now](Store& s) { return s.ListWeightOverrides(now); });
+                         }));
+  server->health_ = std::make_unique<WindowHealthSource>(*server->telemetry_, *server->weight_loop_);
 
   AdminService::Options admin_options;
   admin_options.metrics = &server->admin_metrics_;
@@ -103,10 +113,14 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(ControlServe
   admin_options.health = server->health_.get();
   // Runs under the store's lock in commit order, so sidecars see changes in the order they were
   // acknowledged; publishing only swaps a pointer and wakes the streams.
-  admin_options.on_route_configuration_change = [resources = &server->resources_](
+  admin_options.on_route_configuration_change = [resources = &server->resources_,
+                                                  loop = server->weight_loop_.get()](
                                                     const RouteConfigurationSnapshot& changed) {
     resources->SetRouteConfiguration(changed.config);
+    loop->Wake();
   };
+  // Both run under the store's lock: Wake only flags the loop, which then reads the store.
+  admin_options.on_weight_overrides_change = [loop = server->weight_loop_.get()] { loop->Wake(); };
   server->admin_service_ =
       std::make_unique<AdminService>(*server->store_, std::move(auth), std::move(admin_options));
 
@@ -126,6 +140,7 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(ControlServe
         absl::StrCat("--grpc-listen ", options.grpc_listen, ": cannot listen"));
   }
   server->grpc_port_ = static_cast<uint16_t>(selected_port);
+  server->weight_loop_->Start();
   grpc_endpoint.port(server->grpc_port_);
   log::Log(log::Level::kInfo, "listening",
            {{"listener", "grpc"}, {"address", http::FormatHostPort(grpc_endpoint)}});
@@ -152,6 +167,8 @@ void ControlServer::Shutdown(absl::Duration grace) {
   // Open streams would hold gRPC's shutdown for its whole grace period.
   discovery_.Shutdown();
   if (telemetry_server_ != nullptr) telemetry_server_->Shutdown();
+  // Stops pushing new weights before the discovery service goes away with the gRPC server.
+  if (weight_loop_ != nullptr) weight_loop_->Stop();
   if (grpc_server_ != nullptr) {
     // Calls that start after this wait are cancelled by the immediate Shutdown; clients retry.
     admin_service_->AwaitIdle(absl::Now() + grace);

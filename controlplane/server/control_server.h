@@ -2,10 +2,12 @@
 // start), serves the gRPC services (discovery, telemetry and admin, with server reflection) and
 // the HTTP status listener, and shuts them down in order. Every committed route change is
 // published to the discovery service, which pushes it to the sidecars; sidecars' telemetry
-// reports feed a sliding window that GetHealth reads.
+// reports feed a sliding window that GetHealth reads and from which the weight loop computes the
+// global weights pushed to the sidecars.
 //
 // Threading: Start and Shutdown are called from the main thread. gRPC runs its own sync-server
-// threads; the HTTP listener runs on one IoWorkers thread owned by the ControlServer.
+// threads; the HTTP listener runs on one IoWorkers thread owned by the ControlServer; the weight
+// loop runs on its own thread.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +29,7 @@
 #include "controlplane/telemetry/telemetry_aggregator.h"
 #include "controlplane/telemetry/telemetry_server.h"
 #include "controlplane/server/status_handler.h"
+#include "controlplane/server/weight_loop.h"
 #include "grpcpp/server.h"
 
 namespace llmesh::control {
@@ -42,6 +45,12 @@ struct ControlServerOptions {
   std::string bootstrap_path;
   // Bearer token of the admin API; empty = the admin API refuses every call.
   std::string admin_token;
+  // The sliding window of sidecar telemetry the weights are computed over.
+  TelemetryOptions telemetry;
+  // The interval sidecars are told to report at (TelemetryAck.report_interval).
+  Duration report_interval = kDefaultReportInterval;
+  // The weight loop's interval, the assignments' TTL and the weight policy.
+  WeightLoopOptions weights;
 };
 
 class ControlServer {
@@ -82,14 +91,16 @@ class ControlServer {
     const ResourceSource& source_;
   };
 
-  // GetHealth's figures from the telemetry window (weights come with the weight loop).
+  // GetHealth's figures from the telemetry window and the weights the weight loop last pushed.
   class WindowHealthSource final : public HealthSource {
    public:
-    explicit WindowHealthSource(const TelemetryAggregator& telemetry) : telemetry_(telemetry) {}
+    WindowHealthSource(const TelemetryAggregator& telemetry, const WeightLoop& weights)
+        : telemetry_(telemetry), weights_(weights) {}
     HealthSnapshot Health() const override;
 
    private:
     const TelemetryAggregator& telemetry_;
+    const WeightLoop& weights_;
   };
 
   AdminMetrics admin_metrics_;
@@ -101,6 +112,7 @@ class ControlServer {
   RegistryDirectory directory_{sidecars_, resources_};
   std::unique_ptr<TelemetryAggregator> telemetry_;
   std::unique_ptr<TelemetryServer> telemetry_server_;
+  std::unique_ptr<WeightLoop> weight_loop_;
   std::unique_ptr<WindowHealthSource> health_;
   std::unique_ptr<AdminService> admin_service_;
   std::unique_ptr<grpc::Server> grpc_server_;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/absl_view.h"
+#include "common/config/route_name.h"
 #include "common/status_macros.h"
 #include "controlplane/store/migrations.h"
 #include "controlplane/store/sqlite.h"
@@ -115,7 +116,7 @@ absl::StatusOr<std::vector<StoredRoute>> Store::ListRoutes() {
 absl::StatusOr<StoredRoute> Store::GetRoute(std::string_view name) {
   LLMESH_ASSIGN_OR_RETURN(std::vector<StoredRoute> all, ListRoutes());
   for (StoredRoute& r : all) {
-    if (RouteName(r.route) == name) return std::move(r);
+    if (llmesh::config::RouteName(r.route) == name) return std::move(r);
   }
   return NotFound("route", name);
 }
@@ -204,7 +205,7 @@ absl::StatusOr<DeleteResult> Store::DeleteProvider(std::string_view name,
 
 absl::StatusOr<ApplyRouteResult> Store::ApplyRoute(const Route& route,
                                                    const WriteOptions& options) {
-  const std::string name = RouteName(route);
+  const std::string name = llmesh::config::RouteName(route);
   if (name.empty()) return absl::InvalidArgumentError("route.model: required");
   LLMESH_ASSIGN_OR_RETURN(
       Transaction txn, Transaction::Begin(*db_, options.validate_only ? Transaction::Mode::kRead
@@ -284,7 +285,7 @@ absl::StatusOr<bool> Store::BootstrapIfEmpty(const llmesh::config::v1::Config& c
             });
   for (int i = 0; i < config.routes_size(); ++i) {
     const Route& r = config.routes(i);
-    state.routes.push_back(RouteRow{r, RouteName(r), i + 1, etag, now_us, now_us});
+    state.routes.push_back(RouteRow{r, llmesh::config::RouteName(r), i + 1, etag, now_us, now_us});
   }
   // Validate in the file's order, so that field paths match the bootstrap file.
   llmesh::discovery::v1::RouteConfiguration as_written;

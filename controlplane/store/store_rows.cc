@@ -30,10 +30,6 @@ absl::StatusOr<std::string> MetaText(sqlite::Database& db, std::string_view key)
 
 }  // namespace
 
-std::string RouteName(const llmesh::config::v1::Route& route) {
-  return route.name().empty() ? route.model() : route.name();
-}
-
 absl::StatusOr<StoreState> LoadState(sqlite::Database& db) {
   StoreState state;
   LLMESH_ASSIGN_OR_RETURN(state.revision, MetaInt(db, "revision"));

@@ -14,6 +14,7 @@
 #include "controlplane/store/sqlite.h"
 #include "llmesh/config/v1/config.pb.h"
 #include "llmesh/discovery/v1/discovery.pb.h"
+#include "common/config/route_name.h"
 
 namespace llmesh::control {
 
@@ -41,8 +42,6 @@ struct StoreState {
   std::string version;
 };
 
-// A route's identity: Route.name, or Route.model when the name is empty.
-std::string RouteName(const llmesh::config::v1::Route& route);
 
 absl::StatusOr<StoreState> LoadState(sqlite::Database& db);
 

@@ -87,6 +87,11 @@ std::string Cost(double usd) {
 
 }  // namespace
 
+bool MeetsSlo(const TargetKey& key, const RouteSlo& slo, const TelemetryWindow& telemetry,
+              const WeightOptions& options, MonoTime now) {
+  return Assess(key, slo, telemetry, options, now).assessment == Assessment::kHealthy;
+}
+
 std::vector<double> StaticShares(const std::vector<TierInput::Target>& targets) {
   std::vector<double> shares(targets.size(), 0.0);
   double sum = 0;

@@ -47,6 +47,11 @@ struct TargetPlan {
 // when every static weight is zero. Empty for an empty tier.
 std::vector<double> StaticShares(const std::vector<TierInput::Target>& targets);
 
+// Whether `key` meets `slo` on enough fresh samples (the rule's "healthy"): false when it is
+// frozen (no, stale or too few samples) or breaching.
+bool MeetsSlo(const TargetKey& key, const RouteSlo& slo, const TelemetryWindow& telemetry,
+              const WeightOptions& options, MonoTime now);
+
 // The target weights of a tier. Preconditions: `targets` ordered by key without duplicates;
 // `current[i]` is the weight targets[i] holds now (a fraction), or nullopt when it has none
 // (new target); `now` is the clock's now. Returns one plan per target, same order.

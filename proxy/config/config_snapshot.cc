@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "common/absl_view.h"
 #include "common/config/api_key.h"
+#include "common/config/route_name.h"
 #include "common/config/validate.h"
 #include "proxy/provider/adapter_registry.h"
 #include "common/status_macros.h"
@@ -213,7 +214,7 @@ absl::StatusOr<std::shared_ptr<const ConfigSnapshot>> ConfigSnapshot::Compile(
     const v1::Route& proto = config.routes(r);
     RouteSpec route;
     route.model = proto.model();
-    route.name = proto.name().empty() ? proto.model() : proto.name();
+    route.name = config::RouteName(proto);
     route.strategy = proto.strategy() == v1::Route::STRATEGY_UNSPECIFIED ? v1::Route::FAILOVER : proto.strategy();
     if (route.strategy == v1::Route::HEDGED) {
       errors.push_back(absl::StrCat("routes[", r, "].strategy: hedged is not supported by this version of llmesh-proxy"));
