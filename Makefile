@@ -4,10 +4,9 @@ BUILD_DIR     ?= build
 SANITIZE_DIR  ?= build-sanitize
 JOBS          ?= $(shell nproc)
 CMAKE_FLAGS   ?=
-# ccache: paths relative to the checkout (clones share the cache), and precompiled headers
-# made cacheable.
+# ccache: paths relative to the checkout, so clones share the cache (CMakeLists.txt makes
+# precompiled headers cacheable).
 export CCACHE_BASEDIR := $(CURDIR)
-export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
 
 DEPS_STAMP := .deps-stamp
 
