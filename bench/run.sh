@@ -4,7 +4,9 @@
 # connection in flight (legs alternated over several rounds; the median round is reported, so a
 # burst of machine noise lands in one round instead of one leg), throughput at 32 connections,
 # and llmesh's RSS idle and under load. Then the provider layer's CPU per request with and
-# without translation (translation_bench, Google Benchmark).
+# without translation (translation_bench, Google Benchmark), and the control plane under 1,000
+# simulated sidecars (control_load: time for a route change to be ACKed by all, telemetry
+# reports/s absorbed, llmesh-control's RSS; see bench/README.md).
 # Prints tables and writes JSON to bench/results/. Timings are never asserted.
 #   bench/run.sh [BUILD_DIR] [--smoke]     (--smoke: one short pass, for `make test`)
 set -euo pipefail
@@ -183,3 +185,12 @@ for (const [label, pass, translated] of [['non-stream (1 KB request, 1 answer)',
 }
 console.log(`results: ${process.argv[2]}`);
 NODE
+
+# The control plane: 1,000 simulated sidecars (discovery + telemetry streams) against one
+# llmesh-control; it starts its own, prints its summary and writes its JSON.
+control_json="$here/bench/results/control-load-$(date -u +%Y%m%dT%H%M%SZ).json"
+control_args=(--out "$control_json")
+[[ "${2:-}" == "--smoke" ]] && control_args=(--quick --out "$work/control-load.json")
+echo
+"$bin/control_load" "${control_args[@]}" 2>"$work/control-load.log" ||
+  { cat "$work/control-load.log" >&2; exit 1; }
