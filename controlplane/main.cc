@@ -9,8 +9,10 @@
 // listener's threads receives them); gRPC serves on its own threads, the HTTP status listener
 // on one more.
 #include <pthread.h>
+#include <sys/resource.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <csignal>
@@ -48,6 +50,41 @@ constexpr std::string_view kUsage =
     "  --probe-floor F         share kept by a target breaching its SLO (default 0.02)\n";
 
 constexpr std::string_view kSqliteScheme = "sqlite:";
+
+// Headroom for a few thousand sidecars (one connection each, carrying both their discovery and
+// telemetry streams); below it a mesh of that size runs out of descriptors.
+constexpr rlim_t kWantedOpenFiles = 4096;
+
+// Each sidecar holds a connection open for as long as it runs, so the soft limit on open files
+// (often 1024) would cap the mesh long before memory or CPU does; the hard limit is the most an
+// unprivileged process may take.
+void RaiseOpenFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    log::Log(log::Level::kWarn, "cannot read the open file limit", {{"errno", int64_t{errno}}});
+    return;
+  }
+  if (limit.rlim_cur < limit.rlim_max) {
+    const rlim_t previous = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+      log::Log(log::Level::kWarn, "cannot raise the open file limit",
+               {{"errno", int64_t{errno}}, {"soft", uint64_t{previous}}});
+      limit.rlim_cur = previous;
+    }
+  }
+  if (limit.rlim_cur == RLIM_INFINITY) {
+    log::Log(log::Level::kInfo, "open file limit", {{"soft", "unlimited"}});
+    return;
+  }
+  log::Log(log::Level::kInfo, "open file limit", {{"soft", uint64_t{limit.rlim_cur}}});
+  if (limit.rlim_cur < kWantedOpenFiles) {
+    log::Log(log::Level::kWarn,
+             "open file limit is low: each sidecar holds one connection, so at most this many "
+             "sidecars can connect (raise the hard limit: ulimit -Hn, systemd LimitNOFILE=)",
+             {{"soft", uint64_t{limit.rlim_cur}}, {"wanted", uint64_t{kWantedOpenFiles}}});
+  }
+}
 
 // The window's slot (its expiry granularity): 5 s, or the whole window when it is shorter.
 constexpr Duration kLongestSlot = std::chrono::seconds(5);
@@ -142,6 +179,7 @@ std::optional<Flags> ParseFlags(int argc, char** argv) {
 
 int Run(Flags flags) {
   log::SetMinLevel(flags.log_level);
+  RaiseOpenFileLimit();
   if (!flags.admin_token_env.empty()) {
     const char* token = std::getenv(flags.admin_token_env.c_str());
     if (token == nullptr || *token == '\0') {

@@ -30,7 +30,7 @@ struct RouteChangeResult {
   // From the apply's acknowledgement until the last sidecar ACKed the version.
   double all_acked_after_apply_ms = 0;
   // Each sidecar's ACK, from the moment the apply was sent (the only reference point every
-  // ACK comes after: the control plane pushes before it answers the apply).
+  // ACK comes after: pushes start when the change commits, concurrently with the answer).
   Spread per_stream_ms;
   // From the apply's acknowledgement until ListSidecars first showed every sidecar SYNCED on
   // the version (polled only once all ACKs were sent, so a ceiling, not a resolution).

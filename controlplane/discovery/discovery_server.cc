@@ -65,6 +65,7 @@ class DiscoveryServer::Stream final
   void OnWriteDone(bool ok) override {
     absl::MutexLock lock(&mu_);
     writing_ = false;
+    in_flight_.reset();
     if (!ok) {
       FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"));
     } else if (finish_requested_) {
@@ -85,7 +86,7 @@ class DiscoveryServer::Stream final
     delete this;
   }
 
-  // The source changed: push what differs from what the sidecar has.
+  // The source changed: push what differs from what the sidecar has. Runs on the notifier.
   void OnResourcesChanged() {
     absl::MutexLock lock(&mu_);
     if (finish_requested_ || !protocol_.node().has_value()) return;
@@ -98,13 +99,12 @@ class DiscoveryServer::Stream final
   }
 
  private:
-  void EnqueueLocked(std::vector<discovery::DiscoveryResponse> pushes)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    for (discovery::DiscoveryResponse& push : pushes) {
+  void EnqueueLocked(std::vector<Push> pushes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (Push& push : pushes) {
       // A queued push that was never written is superseded by a newer state of its type; the
       // sidecar never saw its nonce, so dropping it is invisible to the protocol.
       for (auto it = pending_.begin(); it != pending_.end();) {
-        it = it->type_url() == push.type_url() ? pending_.erase(it) : it + 1;
+        it = (*it)->type == push->type ? pending_.erase(it) : it + 1;
       }
       pending_.push_back(std::move(push));
     }
@@ -116,7 +116,8 @@ class DiscoveryServer::Stream final
     in_flight_ = std::move(pending_.front());
     pending_.pop_front();
     writing_ = true;
-    StartWrite(&in_flight_);
+    // Shared by every stream and immutable: gRPC serialises it without a copy of the resource.
+    StartWrite(&in_flight_->response);
   }
 
   // gRPC wants no Finish while a write is in flight; OnWriteDone finishes then.
@@ -138,8 +139,9 @@ class DiscoveryServer::Stream final
   DiscoveryStream protocol_ ABSL_GUARDED_BY(mu_);
   std::optional<SidecarHandle> handle_ ABSL_GUARDED_BY(mu_);
   discovery::DiscoveryRequest request_;
-  discovery::DiscoveryResponse in_flight_;
-  std::deque<discovery::DiscoveryResponse> pending_ ABSL_GUARDED_BY(mu_);
+  // Kept alive until OnWriteDone, as StartWrite requires.
+  Push in_flight_;
+  std::deque<Push> pending_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool finish_requested_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
@@ -148,9 +150,13 @@ class DiscoveryServer::Stream final
 DiscoveryServer::DiscoveryServer(ResourceSource& source, SidecarRegistry& registry)
     : source_(source), registry_(registry) {
   subscription_ = source_.Subscribe([this] { OnSourceChanged(); });
+  notifier_ = std::thread([this] { RunNotifier(); });
 }
 
-DiscoveryServer::~DiscoveryServer() { source_.Unsubscribe(subscription_); }
+DiscoveryServer::~DiscoveryServer() {
+  source_.Unsubscribe(subscription_);
+  StopNotifier();
+}
 
 grpc::ServerBidiReactor<discovery::DiscoveryRequest, discovery::DiscoveryResponse>*
 DiscoveryServer::StreamResources(grpc::CallbackServerContext* context) {
@@ -161,6 +167,8 @@ DiscoveryServer::StreamResources(grpc::CallbackServerContext* context) {
 }
 
 void DiscoveryServer::Shutdown() {
+  // Joined first: a round in progress finishes its pushes before the streams are ended.
+  StopNotifier();
   absl::MutexLock lock(&mu_);
   shutting_down_ = true;
   for (Stream* stream : streams_) {
@@ -173,9 +181,41 @@ std::size_t DiscoveryServer::open_streams() const {
   return streams_.size();
 }
 
+// Runs on the publisher's thread, under the store's lock: it must stay O(1) in the number of
+// streams.
 void DiscoveryServer::OnSourceChanged() {
-  absl::MutexLock lock(&mu_);
-  for (Stream* stream : streams_) stream->OnResourcesChanged();
+  absl::MutexLock lock(&notify_mu_);
+  ++changes_announced_;
+}
+
+bool DiscoveryServer::NotifierHasWork() const {
+  return notifier_stopping_ || changes_announced_ != changes_pushed_;
+}
+
+void DiscoveryServer::RunNotifier() {
+  for (;;) {
+    {
+      absl::MutexLock lock(&notify_mu_);
+      notify_mu_.Await(absl::Condition(this, &DiscoveryServer::NotifierHasWork));
+      if (notifier_stopping_) return;
+      // Every change announced so far is covered by this round: each stream reads the source's
+      // current state, which is at least as new as the last announcement.
+      changes_pushed_ = changes_announced_;
+    }
+    // Holding mu_ keeps every stream alive (OnDone removes it under mu_ before deleting it).
+    absl::MutexLock lock(&mu_);
+    for (Stream* stream : streams_) stream->OnResourcesChanged();
+  }
+}
+
+void DiscoveryServer::StopNotifier() {
+  std::call_once(notifier_joined_, [this] {
+    {
+      absl::MutexLock lock(&notify_mu_);
+      notifier_stopping_ = true;
+    }
+    notifier_.join();
+  });
 }
 
 void DiscoveryServer::Remove(Stream* stream) {

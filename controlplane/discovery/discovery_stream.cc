@@ -36,7 +36,7 @@ absl::StatusOr<StreamStep> DiscoveryStream::OnRequest(const discovery::Discovery
     state.known_version = request.version_info();
     state.acked_version = request.version_info();
     state.sent_nonce.clear();
-    if (auto push = MaybePush(*type, source)) step.pushes.push_back(*std::move(push));
+    if (Push push = MaybePush(*type, source)) step.pushes.push_back(std::move(push));
     return step;
   }
 
@@ -62,31 +62,24 @@ absl::StatusOr<StreamStep> DiscoveryStream::OnRequest(const discovery::Discovery
   return step;
 }
 
-std::vector<discovery::DiscoveryResponse> DiscoveryStream::OnResourcesChanged(
-    const ResourceSource& source) {
-  std::vector<discovery::DiscoveryResponse> pushes;
+std::vector<Push> DiscoveryStream::OnResourcesChanged(const ResourceSource& source) {
+  std::vector<Push> pushes;
   for (int i = 0; i < kResourceTypeCount; ++i) {
-    if (auto push = MaybePush(static_cast<ResourceType>(i), source)) {
-      pushes.push_back(*std::move(push));
+    if (Push push = MaybePush(static_cast<ResourceType>(i), source)) {
+      pushes.push_back(std::move(push));
     }
   }
   return pushes;
 }
 
-std::optional<discovery::DiscoveryResponse> DiscoveryStream::MaybePush(
-    ResourceType type, const ResourceSource& source) {
+Push DiscoveryStream::MaybePush(ResourceType type, const ResourceSource& source) {
   TypeStreamState& state = types_[static_cast<int>(type)];
-  if (!state.subscribed) return std::nullopt;
-  const std::shared_ptr<const VersionedResource> current = source.Current(type);
-  if (current == nullptr || current->version == state.known_version) return std::nullopt;
-  discovery::DiscoveryResponse response;
-  response.set_version_info(current->version);
-  response.set_type_url(std::string(TypeUrl(type)));
-  response.set_nonce(absl::StrCat(next_nonce_++));
-  *response.add_resources() = current->resource;
+  if (!state.subscribed) return nullptr;
+  Push current = source.Current(type);
+  if (current == nullptr || current->version == state.known_version) return nullptr;
   state.known_version = current->version;
-  state.sent_nonce = response.nonce();
-  return response;
+  state.sent_nonce = current->response.nonce();
+  return current;
 }
 
 }  // namespace llmesh::control

@@ -1,6 +1,7 @@
 // The protocol of one sidecar's discovery stream, without the transport (docs/control-plane.md,
-// "The exchange"): node identity on the first message, per-type subscription, pushes with a
-// fresh nonce, ACK/NACK bookkeeping, stale nonces ignored.
+// "The exchange"): node identity on the first message, per-type subscription, pushes of the
+// source's shared per-publication responses (each with its own nonce), ACK/NACK bookkeeping,
+// stale nonces ignored.
 //
 // DiscoveryServer feeds it every request read from the stream and every change of the
 // ResourceSource, writes the responses it returns and reports its events to the
@@ -9,7 +10,7 @@
 // Threading: not thread-safe; the owner serialises calls (the server holds its stream's mutex).
 #pragma once
 
-#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,10 +51,13 @@ struct StreamEvent {
   llmesh::discovery::v1::ErrorDetail error;
 };
 
+// One push: a published version, whose `response` is written to the stream as is.
+using Push = std::shared_ptr<const VersionedResource>;
+
 // The outcome of one request: what it meant and what to write back, in order.
 struct StreamStep {
   StreamEvent event;
-  std::vector<llmesh::discovery::v1::DiscoveryResponse> pushes;
+  std::vector<Push> pushes;
 };
 
 class DiscoveryStream {
@@ -68,22 +72,18 @@ class DiscoveryStream {
 
   // Pushes for every subscribed type whose current version differs from the one the sidecar
   // runs or was last sent. Call after every change notification of `source`.
-  std::vector<llmesh::discovery::v1::DiscoveryResponse> OnResourcesChanged(
-      const ResourceSource& source);
+  std::vector<Push> OnResourcesChanged(const ResourceSource& source);
 
   // The node of the first request; nullopt until one was accepted.
   const std::optional<llmesh::discovery::v1::Node>& node() const { return node_; }
   const TypeStreamState& state(ResourceType type) const { return types_[static_cast<int>(type)]; }
 
  private:
-  // A push of the current content of `type` if it differs from what the sidecar has.
-  std::optional<llmesh::discovery::v1::DiscoveryResponse> MaybePush(ResourceType type,
-                                                                    const ResourceSource& source);
+  // The current content of `type` if it differs from what the sidecar has, else nullptr.
+  Push MaybePush(ResourceType type, const ResourceSource& source);
 
   std::optional<llmesh::discovery::v1::Node> node_;
   TypeStreamState types_[kResourceTypeCount];
-  // Nonces are unique per response on the stream, across types.
-  std::uint64_t next_nonce_ = 1;
 };
 
 }  // namespace llmesh::control

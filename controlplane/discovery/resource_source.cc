@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "controlplane/store/version.h"
 
 namespace llmesh::control {
@@ -43,8 +44,13 @@ std::string InMemoryResourceSource::Publish(ResourceType type, std::string versi
     absl::MutexLock lock(&mu_);
     auto& slot = current_[static_cast<int>(type)];
     if (slot != nullptr && slot->version == version) return version;
+    discovery::DiscoveryResponse response;
+    response.set_version_info(version);
+    response.set_type_url(std::string(TypeUrl(type)));
+    response.set_nonce(absl::StrCat(next_nonce_++));
+    *response.add_resources() = std::move(resource);
     slot = std::make_shared<const VersionedResource>(
-        VersionedResource{type, version, std::move(resource)});
+        VersionedResource{type, version, std::move(response)});
   }
   absl::MutexLock lock(&subscribers_mu_);
   for (auto& [id, callback] : subscribers_) callback();

@@ -45,7 +45,13 @@ std::string WeightAssignmentVersion(const llmesh::discovery::v1::WeightAssignmen
 struct VersionedResource {
   ResourceType type;
   std::string version;
-  llmesh::discovery::v1::Resource resource;
+  // The push of this publication, written to every stream as is (so pushing costs no copy):
+  // `version_info`, `type_url`, the one resource, and a nonce unique to the publication across
+  // types. A stream is sent a publication at most once unless the sidecar resubscribes, and then
+  // an answer to either copy is an answer about the same content.
+  llmesh::discovery::v1::DiscoveryResponse response;
+
+  const llmesh::discovery::v1::Resource& resource() const { return response.resources(0); }
 };
 
 class ResourceSource {
@@ -89,6 +95,7 @@ class InMemoryResourceSource final : public ResourceSource {
 
   mutable absl::Mutex mu_;
   std::shared_ptr<const VersionedResource> current_[kResourceTypeCount] ABSL_GUARDED_BY(mu_);
+  std::uint64_t next_nonce_ ABSL_GUARDED_BY(mu_) = 1;
 
   // Held while callbacks run, so that Unsubscribe waits for a running callback; separate from
   // mu_ so callbacks can call Current().

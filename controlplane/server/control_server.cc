@@ -112,7 +112,8 @@ absl::StatusOr<std::unique_ptr<ControlServer>> ControlServer::Start(ControlServe
   admin_options.sidecars = &server->directory_;
   admin_options.health = server->health_.get();
   // Runs under the store's lock in commit order, so sidecars see changes in the order they were
-  // acknowledged; publishing only swaps a pointer and wakes the streams.
+  // acknowledged; publishing only swaps a pointer and wakes the discovery service's notifier
+  // thread, which pushes to the streams, so an apply's latency does not grow with the sidecars.
   admin_options.on_route_configuration_change = [resources = &server->resources_,
                                                   loop = server->weight_loop_.get()](
                                                     const RouteConfigurationSnapshot& changed) {

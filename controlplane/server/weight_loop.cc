@@ -200,7 +200,7 @@ absl::Status WeightLoop::RunOnce() {
   const MonoTime now = clock_.Now();
   LLMESH_ASSIGN_OR_RETURN(std::vector<StoredWeightOverride> stored, overrides_(wall_now));
   std::map<std::string, RouteSlo> slos;
-  const std::vector<TierInput> tiers = TiersOf(config->resource.route_configuration(), &slos);
+  const std::vector<TierInput> tiers = TiersOf(config->resource().route_configuration(), &slos);
   const TelemetryWindow telemetry = telemetry_.Stats();
   LLMESH_ASSIGN_OR_RETURN(
       std::vector<TierAssignment> assignments,

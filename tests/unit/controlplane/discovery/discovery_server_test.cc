@@ -1,15 +1,18 @@
 // The discovery service over real gRPC on loopback: three sidecar streams get the current route
 // configuration, ACK it, receive every change and ACK it; a NACK shows up in the sidecar list.
+// Publishing a change builds no push on the publisher's thread.
 // Waits are stream reads (with a call deadline) and registry changes (with a deadline).
 #include "controlplane/discovery/discovery_server.h"
 
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -263,6 +266,67 @@ TEST_F(DiscoveryServerTest, SidecarRunningTheCurrentVersionGetsOnlyLaterChanges)
   // Nothing was pushed for v1: the first push the sidecar reads is v2.
   const std::string v2 = source_.SetRouteConfiguration(RoutesNamed("anthropic"));
   EXPECT_EQ(sidecar.Read().version_info(), v2);
+}
+
+// An InMemoryResourceSource that counts reads of the current state made on one chosen thread:
+// building a push reads it, so a publish that builds pushes reads it on the publisher's thread.
+class ReadCountingSource final : public ResourceSource {
+ public:
+  InMemoryResourceSource& inner() { return inner_; }
+  void CountReadsOn(std::thread::id thread) { counted_thread_ = thread; }
+  int counted_reads() const { return counted_reads_.load(); }
+
+  std::shared_ptr<const VersionedResource> Current(ResourceType type) const override {
+    if (std::this_thread::get_id() == counted_thread_.load()) ++counted_reads_;
+    return inner_.Current(type);
+  }
+  SubscriptionId Subscribe(std::function<void()> on_change) override {
+    return inner_.Subscribe(std::move(on_change));
+  }
+  void Unsubscribe(SubscriptionId id) override { inner_.Unsubscribe(id); }
+
+ private:
+  InMemoryResourceSource inner_;
+  std::atomic<std::thread::id> counted_thread_;
+  mutable std::atomic<int> counted_reads_ = 0;
+};
+
+TEST(DiscoveryServerPublishTest, PublishingReturnsWithoutBuildingAnyPushAndStreamsStillGetIt) {
+  ReadCountingSource source;
+  SidecarRegistry registry(SystemClock::Get());
+  DiscoveryServer service(source, registry);
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  auto stub = discovery::DiscoveryService::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
+
+  const std::string v1 = source.inner().SetRouteConfiguration(RoutesNamed("openai"));
+  std::vector<std::unique_ptr<FakeSidecar>> sidecars;
+  for (int i = 0; i < 3; ++i) {
+    sidecars.push_back(std::make_unique<FakeSidecar>(*stub));
+    ASSERT_TRUE(sidecars[i]->Subscribe(absl::StrCat("sidecar-", i), kRouteConfigurationTypeUrl));
+    const discovery::DiscoveryResponse push = sidecars[i]->Read();
+    ASSERT_EQ(push.version_info(), v1);
+    ASSERT_TRUE(sidecars[i]->Ack(push));
+  }
+
+  source.CountReadsOn(std::this_thread::get_id());
+  const std::string v2 = source.inner().SetRouteConfiguration(RoutesNamed("anthropic"));
+  source.CountReadsOn(std::thread::id());
+  EXPECT_EQ(source.counted_reads(), 0);
+  for (auto& sidecar : sidecars) {
+    const discovery::DiscoveryResponse push = sidecar->Read();
+    EXPECT_EQ(push.version_info(), v2);
+    EXPECT_EQ(push.resources(0).route_configuration().providers(0).name(), "anthropic");
+  }
+
+  service.Shutdown();
+  server->Shutdown();
+  server->Wait();
 }
 
 }  // namespace

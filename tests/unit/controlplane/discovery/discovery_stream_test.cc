@@ -1,5 +1,5 @@
 // The per-stream discovery protocol without a transport: node on the first message, pushes
-// with fresh nonces, ACK, NACK keeping the last good version, stale nonces ignored, and types
+// with a fresh nonce per published version, ACK, NACK keeping the last good version, stale nonces ignored, and types
 // that do not hold each other back.
 #include "controlplane/discovery/discovery_stream.h"
 
@@ -82,7 +82,7 @@ TEST(DiscoveryStreamTest, SubscriptionIsAnsweredWithTheCurrentStateAndAFreshNonc
   ASSERT_TRUE(step.ok()) << step.status();
   EXPECT_EQ(step->event.kind, StreamEvent::Kind::kSubscribe);
   ASSERT_EQ(step->pushes.size(), 1u);
-  const discovery::DiscoveryResponse& push = step->pushes[0];
+  const discovery::DiscoveryResponse& push = step->pushes[0]->response;
   EXPECT_EQ(push.type_url(), "llmesh.discovery.v1.RouteConfiguration");
   EXPECT_EQ(push.version_info(), version);
   EXPECT_EQ(push.version_info(), RouteConfigurationVersion(RoutesNamed("openai")));
@@ -110,16 +110,16 @@ TEST(DiscoveryStreamTest, TypeWithoutContentIsPushedOnceItHasSome) {
   const std::string version = source.SetWeights(WeightsWithTtl(60));
   const auto pushes = stream.OnResourcesChanged(source);
   ASSERT_EQ(pushes.size(), 1u);
-  EXPECT_EQ(pushes[0].type_url(), "llmesh.discovery.v1.WeightAssignment");
-  EXPECT_EQ(pushes[0].version_info(), version);
-  EXPECT_EQ(pushes[0].resources(0).weight_assignment().ttl().seconds(), 60);
+  EXPECT_EQ(pushes[0]->response.type_url(), "llmesh.discovery.v1.WeightAssignment");
+  EXPECT_EQ(pushes[0]->response.version_info(), version);
+  EXPECT_EQ(pushes[0]->response.resources(0).weight_assignment().ttl().seconds(), 60);
 }
 
 TEST(DiscoveryStreamTest, AckRecordsTheAppliedVersion) {
   InMemoryResourceSource source;
   source.SetRouteConfiguration(RoutesNamed("openai"));
   DiscoveryStream stream;
-  const auto push = stream.OnRequest(Subscribe(kRouteConfigurationTypeUrl), source)->pushes.at(0);
+  const auto push = stream.OnRequest(Subscribe(kRouteConfigurationTypeUrl), source)->pushes.at(0)->response;
   absl::StatusOr<StreamStep> step = stream.OnRequest(Ack(push), source);
   ASSERT_TRUE(step.ok());
   EXPECT_EQ(step->event.kind, StreamEvent::Kind::kAck);
@@ -132,14 +132,14 @@ TEST(DiscoveryStreamTest, NackKeepsTheLastGoodVersionRecordsTheErrorAndIsNotRese
   InMemoryResourceSource source;
   source.SetRouteConfiguration(RoutesNamed("openai"));
   DiscoveryStream stream;
-  const auto first = stream.OnRequest(Subscribe(kRouteConfigurationTypeUrl), source)->pushes.at(0);
+  const auto first = stream.OnRequest(Subscribe(kRouteConfigurationTypeUrl), source)->pushes.at(0)->response;
   ASSERT_TRUE(stream.OnRequest(Ack(first), source).ok());
 
   const std::string bad = source.SetRouteConfiguration(RoutesNamed("opnai"));
   const auto pushes = stream.OnResourcesChanged(source);
   ASSERT_EQ(pushes.size(), 1u);
   absl::StatusOr<StreamStep> step = stream.OnRequest(
-      Nack(pushes[0], first.version_info(), "routes[0].targets[0].provider: unknown"), source);
+      Nack(pushes[0]->response, first.version_info(), "routes[0].targets[0].provider: unknown"), source);
   ASSERT_TRUE(step.ok());
   EXPECT_EQ(step->event.kind, StreamEvent::Kind::kNack);
   EXPECT_EQ(step->event.version, first.version_info());
@@ -157,8 +157,8 @@ TEST(DiscoveryStreamTest, NackKeepsTheLastGoodVersionRecordsTheErrorAndIsNotRese
   source.SetRouteConfiguration(RoutesNamed("openai-2"));
   const auto next = stream.OnResourcesChanged(source);
   ASSERT_EQ(next.size(), 1u);
-  ASSERT_TRUE(stream.OnRequest(Ack(next[0]), source).ok());
-  EXPECT_EQ(state.acked_version, next[0].version_info());
+  ASSERT_TRUE(stream.OnRequest(Ack(next[0]->response), source).ok());
+  EXPECT_EQ(state.acked_version, next[0]->response.version_info());
   EXPECT_EQ(state.nacked_version, "");
   EXPECT_FALSE(state.last_error.has_value());
 }
@@ -167,9 +167,9 @@ TEST(DiscoveryStreamTest, AnswerToAnOvertakenPushIsStaleAndIgnored) {
   InMemoryResourceSource source;
   source.SetRouteConfiguration(RoutesNamed("a"));
   DiscoveryStream stream;
-  const auto first = stream.OnRequest(Subscribe(kRouteConfigurationTypeUrl), source)->pushes.at(0);
+  const auto first = stream.OnRequest(Subscribe(kRouteConfigurationTypeUrl), source)->pushes.at(0)->response;
   source.SetRouteConfiguration(RoutesNamed("b"));
-  const auto second = stream.OnResourcesChanged(source).at(0);
+  const auto second = stream.OnResourcesChanged(source).at(0)->response;
   EXPECT_NE(first.nonce(), second.nonce());
 
   absl::StatusOr<StreamStep> step = stream.OnRequest(Nack(first, "", "x: y"), source);
@@ -190,8 +190,8 @@ TEST(DiscoveryStreamTest, TypesHaveIndependentVersionsAndNonces) {
   source.SetRouteConfiguration(RoutesNamed("openai"));
   const std::string weights_v1 = source.SetWeights(WeightsWithTtl(60));
   DiscoveryStream stream;
-  const auto routes = stream.OnRequest(Subscribe(kRouteConfigurationTypeUrl), source)->pushes.at(0);
-  const auto weights = stream.OnRequest(Subscribe(kWeightAssignmentTypeUrl), source)->pushes.at(0);
+  const auto routes = stream.OnRequest(Subscribe(kRouteConfigurationTypeUrl), source)->pushes.at(0)->response;
+  const auto weights = stream.OnRequest(Subscribe(kWeightAssignmentTypeUrl), source)->pushes.at(0)->response;
   EXPECT_NE(routes.nonce(), weights.nonce());
 
   // A refused route configuration does not hold back weights.
@@ -201,11 +201,11 @@ TEST(DiscoveryStreamTest, TypesHaveIndependentVersionsAndNonces) {
   const std::string weights_v2 = source.SetWeights(WeightsWithTtl(30));
   const auto pushes = stream.OnResourcesChanged(source);
   ASSERT_EQ(pushes.size(), 1u);
-  EXPECT_EQ(pushes[0].type_url(), "llmesh.discovery.v1.WeightAssignment");
-  EXPECT_EQ(pushes[0].version_info(), weights_v2);
+  EXPECT_EQ(pushes[0]->response.type_url(), "llmesh.discovery.v1.WeightAssignment");
+  EXPECT_EQ(pushes[0]->response.version_info(), weights_v2);
 
   // A weights nonce does not answer a route push.
-  discovery::DiscoveryRequest cross = Ack(pushes[0]);
+  discovery::DiscoveryRequest cross = Ack(pushes[0]->response);
   cross.set_type_url(std::string(kRouteConfigurationTypeUrl));
   EXPECT_EQ(stream.OnRequest(cross, source)->event.kind, StreamEvent::Kind::kStale);
   EXPECT_EQ(stream.state(ResourceType::kRouteConfiguration).nacked_version, routes.version_info());

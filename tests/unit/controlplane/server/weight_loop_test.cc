@@ -239,7 +239,7 @@ TEST_F(WeightLoopTest, ThreadComputesOnStartAndAgainWhenWoken) {
     auto current = resources_.Current(ResourceType::kWeightAssignment);
     if (current == nullptr) return false;
     for (const auto& [provider, weight, b] :
-         Published(current->resource.weight_assignment(), "chat")) {
+         Published(current->resource().weight_assignment(), "chat")) {
       if (b == basis) return true;
     }
     return false;
