@@ -7,12 +7,15 @@
 // io_context; N worker threads serve the proxy listener. SIGHUP reloads the file (an invalid
 // file is logged and the old config keeps serving); SIGTERM/SIGINT drain in-flight requests for
 // up to limits.drain_timeout, then exit. With `control_plane` configured, the discovery client
-// (proxy/xds) replaces the file's providers and routes with what llmesh-control pushes, and the
-// proxy boots from the last acknowledged push kept in `control_plane.state_dir`.
+// (proxy/xds) replaces the file's providers and routes with what llmesh-control pushes, the
+// routers pick targets with the global weights it pushes, the telemetry reporter sends every
+// attempt's outcome back, and the proxy boots from the last acknowledged push kept in
+// `control_plane.state_dir`.
 //
 // Threads: the main thread loads the config and then only waits for shutdown; the admin
 // listener, signals and every config change (reloads and pushes) run on one "main loop"
-// thread; N workers serve the proxy; the discovery client has its own thread.
+// thread; N workers serve the proxy; the discovery client and the telemetry reporter have a
+// thread each.
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -22,6 +25,7 @@
 #include <future>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -43,6 +47,7 @@
 #include "proxy/xds/discovery_client.h"
 #include "proxy/xds/global_weights.h"
 #include "proxy/xds/state_dir.h"
+#include "proxy/xds/telemetry_reporter.h"
 
 namespace llmesh {
 namespace {
@@ -227,10 +232,14 @@ int Run(const Flags& flags) {
     access_log = *std::move(opened);
   }
 
+  // Published by the discovery client, read by every worker's router.
+  xds::GlobalWeights global_weights;
   listener::ListenerOptions listener_options;
   listener_options.listen = loaded->listen().empty() ? "127.0.0.1:4000" : loaded->listen();
   listener_options.workers = workers;
   listener_options.limits = (*snapshot)->limits();
+  listener_options.global_weights = &global_weights;
+  listener_options.record_telemetry = loaded->has_control_plane();
   listener::ProxyListener proxy(listener_options, access_log.get(), SystemClock::Get());
   proxy.Publish(*snapshot);
 
@@ -238,22 +247,27 @@ int Run(const Flags& flags) {
   // Registered before any listener is announced: a SIGHUP or SIGTERM that arrives once a
   // "listening" line is out is queued for the handler below instead of killing the process.
   boost::asio::signal_set signals(main_loop.context(0), SIGHUP, SIGTERM, SIGINT);
-  admin::AdminHandler admin(shared, registry, SystemClock::Get());
+  admin::AdminHandler admin(shared, registry, SystemClock::Get(), &global_weights);
   admin.SetSnapshot(*snapshot);
   ConfigSwitch config_switch(shared, proxy, admin, file->config,
                              restored ? std::optional(restored->routes) : std::nullopt);
   MainLoopActivator activator(main_loop.context(0), config_switch);
-  // Published for the router's weighted choice; not read by the router yet.
-  xds::GlobalWeights global_weights;
   std::unique_ptr<xds::DiscoveryClient> discovery;
+  std::unique_ptr<xds::TelemetryReporter> telemetry;
   if (loaded->has_control_plane()) {
     xds::DiscoveryClientOptions options;
     options.address = loaded->control_plane().address();
     options.node = xds::MakeNode(loaded->control_plane(), config::ProcessEnv());
     options.state_dir = loaded->control_plane().state_dir();
     options.initial_route_version = restored ? restored->version : "";
+    xds::TelemetryReporterOptions telemetry_options;
+    telemetry_options.address = options.address;
+    telemetry_options.node = options.node;
+    std::vector<xds::TelemetrySource> sources;
+    for (size_t i = 0; i < proxy.workers(); ++i) sources.push_back({&proxy.worker_context(i), proxy.telemetry(i)});
     discovery = std::make_unique<xds::DiscoveryClient>(std::move(options), activator, global_weights,
                                                        SystemClock::Get());
+    telemetry = std::make_unique<xds::TelemetryReporter>(std::move(telemetry_options), std::move(sources));
   }
   http::ServerOptions admin_options;
   admin_options.listen = loaded->admin_listen().empty() ? "127.0.0.1:9901" : loaded->admin_listen();
@@ -314,11 +328,15 @@ int Run(const Flags& flags) {
   main_loop.Start();
   if (discovery) {
     discovery->Start();
+    telemetry->Start();
     Log(log::Level::kInfo, "control plane client started", {{"address", loaded->control_plane().address()}});
   }
   // The main thread only orchestrates shutdown: servers stop and finish their connections
   // before the event loops they run on are stopped and destroyed.
   drained.get_future().wait();
+  // While the workers still run: the last report collects what they recorded since the one
+  // before it.
+  if (telemetry) telemetry->Stop();
   // Before the main loop stops: a push being applied waits for it.
   if (discovery) discovery->Stop();
   admin_server.Stop();

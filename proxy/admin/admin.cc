@@ -1,6 +1,8 @@
 #include "proxy/admin/admin.h"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include <boost/beast/http/field.hpp>
 #include <boost/json/array.hpp>
@@ -9,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/config/dump.h"
+#include "proxy/router/effective_weights.h"
 
 namespace llmesh::admin {
 namespace {
@@ -110,7 +113,42 @@ http::Response AdminHandler::ConfigDump(const http::Request& request) const {
   }
   return Text(request, beast_http::status::ok, "application/json",
               absl::StrCat("{\"version\":\"", snapshot_->version(), "\",\"config\":",
-                           config::ConfigDumpJson(snapshot_->source()), "}"));
+                           config::ConfigDumpJson(snapshot_->source()),
+                           ",\"weights\":", boost::json::serialize(EffectiveWeights()), "}"));
+}
+
+boost::json::object AdminHandler::EffectiveWeights() const {
+  const MonoTime now = clock_.Now();
+  const std::shared_ptr<const xds::AppliedWeights> applied =
+      global_weights_ != nullptr ? global_weights_->Current() : nullptr;
+  boost::json::object out;
+  if (applied != nullptr) {
+    out["assignment_version"] = applied->version();
+    out["fresh"] = applied->Fresh(now);
+    out["expires_in_ms"] = std::max<int64_t>(0, Millis(applied->expires_at() - now));
+  } else {
+    out["assignment_version"] = nullptr;
+    out["fresh"] = false;
+  }
+  boost::json::array routes;
+  for (const config::RouteSpec& route : snapshot_->routes()) {
+    std::vector<router::EffectiveWeight> weights(route.targets.size());
+    router::ResolveWeights(route, applied.get(), now, absl::MakeSpan(weights));
+    boost::json::array targets;
+    for (size_t i = 0; i < route.targets.size(); ++i) {
+      const config::TargetSpec& target = route.targets[i];
+      targets.push_back(boost::json::object{{"provider", target.provider->name},
+                                            {"model", target.model->name},
+                                            {"priority", target.priority},
+                                            {"static_weight", target.weight},
+                                            {"weight", weights[i].weight},
+                                            {"source", router::WeightSourceName(weights[i].source)},
+                                            {"drained", weights[i].drained()}});
+    }
+    routes.push_back(boost::json::object{{"route", route.name}, {"targets", std::move(targets)}});
+  }
+  out["routes"] = std::move(routes);
+  return out;
 }
 
 http::Response AdminHandler::Reject(beast_http::status status, std::string_view reason, std::string_view /*target*/) {

@@ -58,8 +58,9 @@ struct ApiHandler::Exchange {
   bool stream = false;
 };
 
-ApiHandler::ApiHandler(upstream::UpstreamPool& pool, log::AccessLog::Writer* access_log, const Clock& clock)
-    : access_log_(access_log), clock_(clock), router_(clock), executor_(pool, clock) {}
+ApiHandler::ApiHandler(upstream::UpstreamPool& pool, log::AccessLog::Writer* access_log, const Clock& clock,
+                       const xds::GlobalWeights* weights, xds::TelemetryAccumulator* telemetry)
+    : access_log_(access_log), clock_(clock), router_(clock, weights), executor_(pool, clock, telemetry) {}
 
 std::string ApiHandler::NewRequestId() {
   static constexpr char kHex[] = "0123456789abcdef";

@@ -32,8 +32,10 @@ namespace llmesh::codec {
 class ApiHandler final : public http::Handler {
  public:
   // `pool` and `access_log` (may be null: logging off) belong to the same worker and outlive
-  // the handler.
-  ApiHandler(upstream::UpstreamPool& pool, log::AccessLog::Writer* access_log, const Clock& clock);
+  // the handler. `weights` (the control plane's global weights; null: static weights only) and
+  // `telemetry` (this worker's accumulator; null: nothing recorded) outlive it too.
+  ApiHandler(upstream::UpstreamPool& pool, log::AccessLog::Writer* access_log, const Clock& clock,
+             const xds::GlobalWeights* weights = nullptr, xds::TelemetryAccumulator* telemetry = nullptr);
 
   // Installs the snapshot new requests use; requests in flight keep theirs. Worker thread only.
   void SetSnapshot(std::shared_ptr<const config::ConfigSnapshot> snapshot) { snapshot_ = std::move(snapshot); }

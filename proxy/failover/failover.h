@@ -30,6 +30,10 @@
 #include "proxy/provider/provider.h"
 #include "proxy/upstream/upstream.h"
 
+namespace llmesh::xds {
+class TelemetryAccumulator;
+}  // namespace llmesh::xds
+
 namespace llmesh::failover {
 
 // Identity of the attempt that answers (or last failed), for the x-llmesh-* headers.
@@ -77,8 +81,11 @@ struct ExecutionResult {
 
 class FailoverExecutor {
  public:
-  // `pool` is the worker's upstream pool; `clock` drives the decision logic.
-  FailoverExecutor(upstream::UpstreamPool& pool, const Clock& clock);
+  // `pool` is the worker's upstream pool; `clock` drives the decision logic. `telemetry`, when
+  // not null, is the worker's accumulator every attempt's outcome is recorded into for the
+  // control plane; it must outlive the executor.
+  FailoverExecutor(upstream::UpstreamPool& pool, const Clock& clock,
+                   xds::TelemetryAccumulator* telemetry = nullptr);
 
   // Runs `request` on the targets of `route` in the order given (indexes into route.targets),
   // writing the answer to `sink`. Never throws.
@@ -99,9 +106,12 @@ class FailoverExecutor {
   boost::asio::awaitable<std::unique_ptr<upstream::Exchange>> Open(Attempt& attempt);
   // Health, cooldown and metric bookkeeping of a finished attempt.
   void Record(const Attempt& attempt);
+  // The attempt's outcome into telemetry_ (not null), by telemetry.proto's counting rule.
+  void RecordTelemetry(const Attempt& attempt, std::chrono::steady_clock::duration elapsed);
 
   upstream::UpstreamPool& pool_;
   const Clock& clock_;
+  xds::TelemetryAccumulator* telemetry_;
   absl::BitGen rng_;
 };
 

@@ -1,6 +1,7 @@
 #include "proxy/failover/failover.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <boost/asio/this_coro.hpp>
 #include <boost/beast/http/message.hpp>
@@ -12,6 +13,7 @@
 #include "common/log/log.h"
 #include "proxy/failover/classification.h"
 #include "proxy/failover/cooldown.h"
+#include "proxy/xds/telemetry_accumulator.h"
 
 namespace llmesh::failover {
 namespace {
@@ -86,8 +88,9 @@ struct FailoverExecutor::Attempt {
   }
 };
 
-FailoverExecutor::FailoverExecutor(upstream::UpstreamPool& pool, const Clock& clock)
-    : pool_(pool), clock_(clock) {}
+FailoverExecutor::FailoverExecutor(upstream::UpstreamPool& pool, const Clock& clock,
+                                   xds::TelemetryAccumulator* telemetry)
+    : pool_(pool), clock_(clock), telemetry_(telemetry) {}
 
 asio::awaitable<ExecutionResult> FailoverExecutor::Execute(const config::RouteSpec& route,
                                                            absl::Span<const uint16_t> order,
@@ -366,8 +369,9 @@ void FailoverExecutor::Record(const Attempt& attempt) {
   const config::TargetSpec& target = attempt.target;
   const config::TargetSeries& series = *target.series;
   const MonoTime now = clock_.Now();
-  series.attempt_duration->Observe(
-      std::chrono::duration<double>(SteadyNow() - attempt.start).count());
+  const auto elapsed = SteadyNow() - attempt.start;
+  series.attempt_duration->Observe(std::chrono::duration<double>(elapsed).count());
+  if (telemetry_ != nullptr) RecordTelemetry(attempt, elapsed);
   if (attempt.succeeded || (attempt.client_gone && !attempt.failure)) {
     if (attempt.succeeded) {
       series.attempt_success->Inc();
@@ -393,6 +397,29 @@ void FailoverExecutor::Record(const Attempt& attempt) {
        {"model", target.model->name},
        {"reason", provider::FailureKindName(failure.kind)},
        {"status", failure.http_status}});
+}
+
+void FailoverExecutor::RecordTelemetry(const Attempt& attempt, std::chrono::steady_clock::duration elapsed) {
+  using Result = xds::AttemptOutcome::Result;
+  xds::AttemptOutcome outcome;
+  if (attempt.succeeded) {
+    outcome.result = Result::kSuccess;
+  } else if (attempt.failure) {
+    outcome.result = Result::kFailure;
+    outcome.failure = attempt.failure->kind;
+  } else if (attempt.client_gone) {
+    outcome.result = Result::kCancelled;
+  } else {
+    return;  // ended without an outcome; Record counts nothing for it either
+  }
+  // Attempts after the first start only once an earlier one of the request failed.
+  outcome.retry = attempt.answer.attempts > 1;
+  outcome.latency = std::chrono::duration_cast<std::chrono::microseconds>(elapsed);
+  outcome.time_to_first_token = attempt.time_to_first_token;
+  outcome.usage = attempt.usage;
+  const double cost_nano = attempt.target.model->CostUsd(attempt.usage) * 1e9;
+  outcome.cost_nano_usd = cost_nano > 0 ? static_cast<uint64_t>(std::llround(cost_nano)) : 0;
+  telemetry_->Record(attempt.target.provider->name, attempt.target.model->name, outcome);
 }
 
 }  // namespace llmesh::failover

@@ -23,9 +23,12 @@ ProxyListener::ProxyListener(ListenerOptions options, log::AccessLog* access_log
               [this](size_t worker) -> http::Handler& { return *per_worker_[worker].handler; }) {
   per_worker_.resize(workers_.size());
   for (size_t i = 0; i < workers_.size(); ++i) {
+    if (options.record_telemetry) per_worker_[i].telemetry = std::make_unique<xds::TelemetryAccumulator>();
     per_worker_[i].pool = std::make_unique<upstream::UpstreamPool>(workers_.context(i), upstream::PoolOptions{});
     log::AccessLog::Writer* writer = access_log != nullptr ? &access_log->writer(i) : nullptr;
-    per_worker_[i].handler = std::make_unique<codec::ApiHandler>(*per_worker_[i].pool, writer, clock);
+    per_worker_[i].handler = std::make_unique<codec::ApiHandler>(*per_worker_[i].pool, writer, clock,
+                                                                 options.global_weights,
+                                                                 per_worker_[i].telemetry.get());
   }
 }
 

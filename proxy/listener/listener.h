@@ -1,9 +1,10 @@
 // ProxyListener: the client-facing listener and its worker threads.
 //
 // Request path: Listener (this: N workers, each with its own io_context, SO_REUSEPORT socket,
-// upstream pool and ApiHandler) -> Codec -> Router -> FailoverExecutor -> ... A new config
-// snapshot is posted to every worker (RCU); workers never share mutable state except through
-// the atomics of SharedState. Public methods are called from the main thread.
+// upstream pool, ApiHandler and, with a control plane, telemetry accumulator) -> Codec ->
+// Router -> FailoverExecutor -> ... A new config snapshot is posted to every worker (RCU);
+// workers never share mutable state except through the atomics of SharedState and the
+// control plane's GlobalWeights. Public methods are called from the main thread.
 #pragma once
 
 #include <chrono>
@@ -18,6 +19,8 @@
 #include "proxy/codec/codec.h"
 #include "proxy/config/config_snapshot.h"
 #include "proxy/upstream/upstream.h"
+#include "proxy/xds/global_weights.h"
+#include "proxy/xds/telemetry_accumulator.h"
 
 namespace llmesh::listener {
 
@@ -25,6 +28,12 @@ struct ListenerOptions {
   std::string listen = "127.0.0.1:4000";
   size_t workers = 1;
   config::Limits limits;
+  // The control plane's global weights for every worker's router; null: static weights only.
+  // Must outlive the listener.
+  const xds::GlobalWeights* global_weights = nullptr;
+  // Whether every worker records its attempts into a TelemetryAccumulator (for the telemetry
+  // reporter, which collects them on the workers' io_contexts).
+  bool record_telemetry = false;
 };
 
 class ProxyListener {
@@ -41,6 +50,11 @@ class ProxyListener {
   uint16_t port() const { return server_.port(); }
   std::string address() const { return server_.address(); }
   size_t active_connections() const { return server_.active_connections(); }
+  size_t workers() const { return per_worker_.size(); }
+  // Worker `i`'s io_context and its telemetry accumulator (null unless record_telemetry), for
+  // the telemetry reporter: the accumulator may only be touched on that io_context.
+  boost::asio::io_context& worker_context(size_t i) { return workers_.context(i); }
+  xds::TelemetryAccumulator* telemetry(size_t i) { return per_worker_[i].telemetry.get(); }
   // Stops accepting and lets in-flight requests finish; `on_drained` runs (on any thread) when
   // none is left or `deadline` passed.
   void Drain(std::chrono::milliseconds deadline, std::function<void()> on_drained);
@@ -49,6 +63,7 @@ class ProxyListener {
 
  private:
   struct Worker {
+    std::unique_ptr<xds::TelemetryAccumulator> telemetry;  // before the handler that records into it
     std::unique_ptr<upstream::UpstreamPool> pool;
     std::unique_ptr<codec::ApiHandler> handler;
   };

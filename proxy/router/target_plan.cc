@@ -65,6 +65,7 @@ TargetPlan PlanTargets(absl::Span<const PlanCandidate> candidates, PlanStrategy 
 
   // The index breaks ties, so the unstable (allocation-free) sort keeps list order in a tier.
   std::sort(plan.order.begin(), plan.order.end(), [&](uint16_t a, uint16_t b) {
+    if (candidates[a].drained != candidates[b].drained) return candidates[b].drained;
     if (candidates[a].priority != candidates[b].priority) {
       return candidates[a].priority < candidates[b].priority;
     }
@@ -72,11 +73,15 @@ TargetPlan PlanTargets(absl::Span<const PlanCandidate> candidates, PlanStrategy 
   });
 
   if (strategy == PlanStrategy::kWeighted) {
+    // Drained targets form tiers of their own after the rest; their weights are 0, so they
+    // keep list order.
+    auto same_tier = [&](uint16_t a, uint16_t b) {
+      return candidates[a].priority == candidates[b].priority && candidates[a].drained == candidates[b].drained;
+    };
     size_t begin = 0;
     while (begin < plan.order.size()) {
       size_t end = begin + 1;
-      while (end < plan.order.size() &&
-             candidates[plan.order[end]].priority == candidates[plan.order[begin]].priority) {
+      while (end < plan.order.size() && same_tier(plan.order[end], plan.order[begin])) {
         ++end;
       }
       ShuffleTierByWeight(candidates, plan.order, begin, end, gen);

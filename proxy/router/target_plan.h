@@ -12,6 +12,10 @@
 //   - Cooling-down targets are never tried (the provider asked us to stay away). When every
 //     target is cooling down, `order` is empty, `all_cooling_down` is set, and
 //     `shortest_cooldown` says when the first one returns (the client's retry-after).
+//   - Drained targets (a global weight of 0 from the control plane) come after every other
+//     target the plan holds, whatever their tier, by tier then list order: they are tried
+//     only when nothing else of the route could serve. Local health still applies to them
+//     first: a drained target is planned only when its state is the one being planned.
 // No heap allocation for routes of up to 8 targets.
 //
 // Threading: a pure function of its arguments; the random generator is the caller's (one per
@@ -40,6 +44,7 @@ struct PlanCandidate {
   uint32_t weight = 1;    // Used by kWeighted only.
   failover::TargetState state = failover::TargetState::kHealthy;
   Duration cooldown_remaining = Duration::zero();  // Meaningful when state is kCoolingDown.
+  bool drained = false;  // Global weight 0: planned after every target that is not drained.
 };
 
 struct TargetPlan {

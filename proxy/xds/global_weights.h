@@ -1,16 +1,22 @@
 // Cluster-wide target weights pushed by the control plane (WeightAssignment), with their TTL.
 //
-// The discovery client publishes each assignment it ACKs, for the router to read when it picks
-// among a tier's targets (the router does not read it yet: see EffectiveWeight). An assignment is valid for its `ttl`, counted from when this
-// sidecar applied it on its own clock; once it has expired, or for a target it does not name,
-// the route's static weight applies (docs/control-plane.md, "Weights expire").
+// The discovery client publishes each assignment it ACKs; the router of every worker reads it
+// when it picks among a tier's targets (proxy/router/effective_weights.h). An assignment is
+// valid for its `ttl`, counted from when this sidecar applied it on its own clock; once it has
+// expired, or for a target it does not name, the route's static weight applies
+// (docs/control-plane.md, "Weights expire").
 //
-// Threading: Publish on the discovery client's thread; the reads from any thread
-// (workers included) without a mutex: readers take a shared_ptr snapshot (std::atomic<shared_ptr>)
-// of an immutable table.
+// Part of llmesh_proxy_xds_state, which does not link gRPC, so the router can read it.
+//
+// Threading: Publish on the discovery client's thread; the reads from any thread (workers
+// included) without a mutex: readers take a shared_ptr snapshot (std::atomic<shared_ptr>) of an
+// immutable table. A worker keeps its own copy and compares generation(), one atomic load, to
+// see whether a newer assignment was published, so the shared reference count is touched once
+// per push rather than once per request.
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -65,17 +71,24 @@ class GlobalWeights {
   // Publishes `weights` (not null); readers see it on their next Current().
   void Publish(std::shared_ptr<const AppliedWeights> weights) {
     current_.store(std::move(weights), std::memory_order_release);
+    generation_.fetch_add(1, std::memory_order_release);
   }
+  // Number of Publish calls so far. Once a reader sees a value, Current() returns that
+  // publication or a later one.
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
   // The latest assignment, or nullptr before the first one. Check Fresh() before using it, or
   // call AssignedWeight, which does.
   std::shared_ptr<const AppliedWeights> Current() const { return current_.load(std::memory_order_acquire); }
 
-  // The effective weight of a target: the assigned one while fresh, else `static_weight`.
+  // The weight of one target taken alone: the assigned one while fresh, else `static_weight`.
+  // The router resolves whole tiers instead (router::ResolveWeights), which also rescales the
+  // static weights of targets an assignment leaves out of a tier it covers.
   uint32_t EffectiveWeight(std::string_view route, std::string_view provider, std::string_view model,
                            uint32_t static_weight, MonoTime now) const;
 
  private:
   std::atomic<std::shared_ptr<const AppliedWeights>> current_;
+  std::atomic<uint64_t> generation_{0};
 };
 
 }  // namespace llmesh::xds

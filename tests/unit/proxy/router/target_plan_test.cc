@@ -26,6 +26,9 @@ PlanCandidate Ejected(uint32_t priority = 0, uint32_t weight = 1) {
 PlanCandidate CoolingDown(Duration remaining, uint32_t priority = 0) {
   return PlanCandidate{priority, 1, TargetState::kCoolingDown, remaining};
 }
+PlanCandidate Drained(uint32_t priority = 0, TargetState state = TargetState::kHealthy) {
+  return PlanCandidate{priority, 0, state, Duration::zero(), true};
+}
 
 std::vector<uint16_t> Order(const TargetPlan& plan) {
   return std::vector<uint16_t>(plan.order.begin(), plan.order.end());
@@ -182,6 +185,29 @@ TEST_F(TargetPlanTest, WeightedPanicModeDrawsAmongEjectedTargets) {
     if (plan.order[0] == 1) ++first_is_1;
   }
   EXPECT_NEAR(first_is_1 / static_cast<double>(kDraws), 0.75, 0.02);
+}
+
+TEST_F(TargetPlanTest, DrainedTargetsComeAfterEveryOtherTargetByTierThenListOrder) {
+  for (PlanStrategy strategy : {PlanStrategy::kFailover, PlanStrategy::kWeighted}) {
+    for (int i = 0; i < 100; ++i) {
+      const TargetPlan plan =
+          Plan({Drained(1), Healthy(0, 1), Drained(0), Healthy(2, 1), Drained(0)}, strategy);
+      ASSERT_THAT(Order(plan), ElementsAre(1, 3, 2, 4, 0));
+      EXPECT_FALSE(plan.panic);
+    }
+  }
+}
+
+TEST_F(TargetPlanTest, DrainedTargetsFollowLocalHealth) {
+  // A drained healthy target is still healthy: it serves rather than the ejected one.
+  EXPECT_THAT(Order(Plan({Ejected(0), Drained(1)})), ElementsAre(1));
+  // Drained and ejected: only in panic mode, after the other ejected targets.
+  const TargetPlan panic = Plan({Drained(0, TargetState::kEjected), Ejected(1), CoolingDown(seconds(1))});
+  EXPECT_THAT(Order(panic), ElementsAre(1, 0));
+  EXPECT_TRUE(panic.panic);
+  // Cooling down: never, drained or not.
+  const TargetPlan cooling = Plan({Drained(0, TargetState::kCoolingDown), Healthy(1)});
+  EXPECT_THAT(Order(cooling), ElementsAre(1));
 }
 
 TEST_F(TargetPlanTest, SameSeedGivesSamePlans) {

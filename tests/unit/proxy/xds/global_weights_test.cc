@@ -68,5 +68,17 @@ TEST(GlobalWeightsTest, RejectsMissingTtlAndDuplicateTargets) {
             "routes[1].route: required");
 }
 
+TEST(GlobalWeightsTest, GenerationCountsPublicationsSoReadersKnowWhenToRefresh) {
+  FakeClock clock;
+  GlobalWeights weights;
+  EXPECT_EQ(weights.generation(), 0u);
+  EXPECT_EQ(weights.Current(), nullptr);
+  weights.Publish(*AppliedWeights::Create(Assignment(60), "w1", clock.Now()));
+  EXPECT_EQ(weights.generation(), 1u);
+  weights.Publish(*AppliedWeights::Create(Assignment(60), "w2", clock.Now()));
+  EXPECT_EQ(weights.generation(), 2u);
+  EXPECT_EQ(weights.Current()->version(), "w2");
+}
+
 }  // namespace
 }  // namespace llmesh::xds
