@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make demo`: three fake providers + llmesh-proxy on examples/demo.yaml, live traffic while the
 # primary provider goes through an outage, a 5% error phase and a rate-limit phase, then a
-# summary of what clients saw.
+# summary of what clients saw; then the mesh (scripts/demo-mesh.sh): llmesh-control and two
+# sidecars.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$here/build}"
@@ -32,3 +33,6 @@ echo
 
 PROXY_URL="http://127.0.0.1:$proxy_port" ADMIN_URL="http://127.0.0.1:$admin_port" \
   node "$here/scripts/demo-traffic.mjs"
+
+echo
+"$here/scripts/demo-mesh.sh" "$build"

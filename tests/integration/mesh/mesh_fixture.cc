@@ -17,8 +17,10 @@ using std::chrono::milliseconds;
 constexpr milliseconds kStartTimeout{20000};
 constexpr milliseconds kPollInterval{5};
 
+// Local ejections last 1 s (not 30 s) so a provider's recovery shows within a test's timeouts.
 std::string ProviderYaml(const FakeProviderProcess& fake) {
   return absl::StrCat("  - name: ", fake.name, "\n    kind: openai\n    base_url: ", fake.BaseUrl(),
+                      "\n    outlier_detection: {base_ejection_time: 1s}",
                       "\n    api_key_env: KEY_", fake.name,
                       "\n    models: [{name: fake-model, input_usd_per_mtok: ",
                       fake.name == "alpha" ? "1" : "10", ", output_usd_per_mtok: ",
@@ -27,8 +29,10 @@ std::string ProviderYaml(const FakeProviderProcess& fake) {
 
 }  // namespace
 
-void MeshTest::StartControlPlane(std::vector<std::string> control_args, bool beta_in_bootstrap) {
+void MeshTest::StartControlPlane(std::vector<std::string> control_args, bool beta_in_bootstrap,
+                                 std::string route_extra) {
   beta_in_bootstrap_ = beta_in_bootstrap;
+  route_extra_ = std::move(route_extra);
   alpha_ = FakeProviderProcess::Start("alpha");
   beta_ = FakeProviderProcess::Start("beta");
   ASSERT_NE(alpha_->port, 0);
@@ -37,12 +41,12 @@ void MeshTest::StartControlPlane(std::vector<std::string> control_args, bool bet
   ASSERT_NE(control_, nullptr);
 }
 
-std::string MeshTest::Bootstrap(std::string_view route_extra) const {
+std::string MeshTest::Bootstrap() const {
   return absl::StrCat("providers:\n", ProviderYaml(*alpha_),
                       beta_in_bootstrap_ ? ProviderYaml(*beta_) : std::string(),
                       "routes:\n  - model: chat\n    targets:\n"
                       "      - {provider: alpha, model: fake-model}\n",
-                      std::string(route_extra));
+                      route_extra_);
 }
 
 std::string MeshTest::BetaProviderFile() const {

@@ -37,8 +37,10 @@ class MeshTest : public ::testing::Test {
   static constexpr char kRoutesType[] = "llmesh.discovery.v1.RouteConfiguration";
 
   // Starts the fake providers and the control plane (`control_args` are added to its flags);
-  // without `beta_in_bootstrap` the bootstrap declares alpha only.
-  void StartControlPlane(std::vector<std::string> control_args = {}, bool beta_in_bootstrap = true);
+  // without `beta_in_bootstrap` the bootstrap declares alpha only; `route_extra` is appended to
+  // the bootstrap's route (e.g. another target).
+  void StartControlPlane(std::vector<std::string> control_args = {}, bool beta_in_bootstrap = true,
+                         std::string route_extra = {});
   // Starts sidecar-<index> (1-based) with `workers` workers and the provider keys in its
   // environment except those named in `missing_keys`; waits for its listeners. Replaces a
   // sidecar of that index that has exited.
@@ -46,8 +48,8 @@ class MeshTest : public ::testing::Test {
                                const std::vector<std::string>& missing_keys = {});
 
   // The bootstrap YAML: providers alpha and (unless left out at start) beta, keys from
-  // KEY_alpha / KEY_beta, and route `chat` to alpha with `route_extra` appended to the route.
-  std::string Bootstrap(std::string_view route_extra = {}) const;
+  // KEY_alpha / KEY_beta, and route `chat` to alpha (and what StartControlPlane appends).
+  std::string Bootstrap() const;
   // A `providers:` file declaring beta, for llmeshctl providers apply.
   std::string BetaProviderFile() const;
 
@@ -80,6 +82,7 @@ class MeshTest : public ::testing::Test {
   std::unique_ptr<ControlPlaneProcess> control_;
   std::map<int, SidecarProcess> sidecars_;
   bool beta_in_bootstrap_ = true;
+  std::string route_extra_;
 };
 
 }  // namespace llmesh::testing
