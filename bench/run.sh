@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # `make bench`: side-by-side on loopback — the fake provider direct, nginx proxy_pass (the
-# pure-proxy floor) and llmesh-proxy, each with the same worker count. Measures latency at one
-# connection in flight (legs alternated over several rounds; the median round is reported, so a
-# burst of machine noise lands in one round instead of one leg), throughput at 32 connections,
-# and llmesh's RSS idle and under load. Then the provider layer's CPU per request with and
-# without translation (translation_bench, Google Benchmark), and the control plane under 1,000
-# simulated sidecars (control_load: time for a route change to be ACKed by all, telemetry
-# reports/s absorbed, llmesh-control's RSS; see bench/README.md).
+# pure-proxy floor), llmesh-proxy (nginx and llmesh with the same worker count) and the Portkey
+# AI gateway (@portkey-ai/gateway, Node.js, one process; installed by scripts/install-deps.sh).
+# Measures latency at one connection in flight (legs alternated over several rounds; the median
+# round is reported, so a burst of machine noise lands in one round instead of one leg),
+# throughput at 32 connections, and llmesh's and Portkey's RSS idle and under load. Then the
+# provider layer's CPU per request with and without translation (translation_bench, Google
+# Benchmark), and the control plane under 1,000 simulated sidecars (control_load: time for a
+# route change to be ACKed by all, telemetry reports/s absorbed, llmesh-control's RSS; see
+# bench/README.md).
 # Prints tables and writes JSON to bench/results/. Timings are never asserted.
 #   bench/run.sh [BUILD_DIR] [--smoke]     (--smoke: one short pass, for `make test`)
 set -euo pipefail
@@ -51,6 +53,15 @@ llmesh_start "$work/llmesh.log" "$bin/llmesh-proxy" --config "$work/llmesh.yaml"
 llmesh_port=$(llmesh_port "$work/llmesh.log" proxy)
 llmesh_pid=${LLMESH_PIDS[-1]}
 
+# Portkey's start-server.js takes only --port=N and listens on every interface; the preload pins
+# it to loopback and prints the shared "listening" line, so --port=0 gets a kernel-chosen port.
+portkey="$here/tests/js/node_modules/@portkey-ai/gateway/build/start-server.js"
+[[ -f $portkey ]] || { echo "bench: $portkey missing; run scripts/install-deps.sh" >&2; exit 1; }
+llmesh_start "$work/portkey.log" env NODE_ENV=production \
+  node --require "$here/bench/portkey_loopback.cjs" "$portkey" --port=0 --headless
+portkey_port=$(llmesh_port "$work/portkey.log" portkey)
+portkey_pid=${LLMESH_PIDS[-1]}
+
 # nginx cannot report a kernel-chosen port, so try a few random ones.
 nginx_port=""
 for _ in $(seq 5); do
@@ -81,86 +92,119 @@ NGINX
 done
 [[ -n $nginx_port ]] || { echo "bench: could not start nginx" >&2; exit 1; }
 
-run_wrk() {  # run_wrk PORT CONNECTIONS THREADS [SECONDS]
-  wrk -t"$3" -c"$2" -d"${4:-$seconds}s" -s "$here/bench/wrk_report.lua" "http://127.0.0.1:$1/v1/chat/completions" |
-    grep '^{'
+legs=(direct nginx llmesh portkey)
+declare -A leg_port=([direct]=$fake_port [nginx]=$nginx_port [llmesh]=$llmesh_port [portkey]=$portkey_port)
+# Portkey is told per request which provider to call and where (the fake, as an OpenAI host).
+declare -A leg_headers=([portkey]="x-portkey-provider: openai
+x-portkey-custom-host: http://127.0.0.1:$fake_port/v1")
+
+run_wrk() {  # run_wrk LEG CONNECTIONS THREADS [SECONDS]
+  LLMESH_BENCH_HEADERS="${leg_headers[$1]:-}" wrk -t"$3" -c"$2" -d"${4:-$seconds}s" \
+    -s "$here/bench/wrk_report.lua" "http://127.0.0.1:${leg_port[$1]}/v1/chat/completions" | grep '^{'
 }
 
-rss_idle=$(llmesh_rss_kib "$llmesh_pid")
+# One request through Portkey first: it must reach the fake and come back 200 with the chat body.
+fake_chats() { curl -sf "http://127.0.0.1:$fake_port/_fake/stats" | node -e \
+  'let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).chat))'; }
+chats_before=$(fake_chats)
+portkey_answer=$(curl -s -w '\n%{http_code}' -H 'Content-Type: application/json' \
+  -H 'Authorization: Bearer bench-client' -H "x-portkey-provider: openai" \
+  -H "x-portkey-custom-host: http://127.0.0.1:$fake_port/v1" --data-binary "@$work/body.json" \
+  "http://127.0.0.1:$portkey_port/v1/chat/completions")
+if [[ ${portkey_answer##*$'\n'} != 200 || $portkey_answer != *'"chat.completion"'* ||
+      $(fake_chats) -ne $((chats_before + 1)) ]]; then
+  echo "bench: a request through Portkey did not reach the fake provider: $portkey_answer" >&2
+  cat "$work/portkey.log" >&2
+  exit 1
+fi
+
+declare -A rss_idle
+for leg in llmesh portkey; do
+  pid_var=${leg}_pid
+  rss_idle[$leg]=$(llmesh_rss_kib "${!pid_var}")
+done
 declare -A one thirty_two
-for leg in direct nginx llmesh; do
-  case $leg in direct) port=$fake_port ;; nginx) port=$nginx_port ;; llmesh) port=$llmesh_port ;; esac
-  run_wrk "$port" 1 1 1 >/dev/null  # warm-up: connections, pools, caches
+for leg in "${legs[@]}"; do
+  run_wrk "$leg" 1 1 1 >/dev/null  # warm-up: connections, pools, caches
   one[$leg]="["
 done
 for round in $(seq "$rounds"); do
-  for leg in direct nginx llmesh; do
-    case $leg in direct) port=$fake_port ;; nginx) port=$nginx_port ;; llmesh) port=$llmesh_port ;; esac
+  for leg in "${legs[@]}"; do
     [[ $round -gt 1 ]] && one[$leg]+=","
-    one[$leg]+=$(run_wrk "$port" 1 1 "$round_seconds")
+    one[$leg]+=$(run_wrk "$leg" 1 1 "$round_seconds")
   done
 done
-for leg in direct nginx llmesh; do one[$leg]+="]"; done
-for leg in direct nginx llmesh; do
-  case $leg in direct) port=$fake_port ;; nginx) port=$nginx_port ;; llmesh) port=$llmesh_port ;; esac
+for leg in "${legs[@]}"; do one[$leg]+="]"; done
+for leg in "${legs[@]}"; do
   sampler=""
-  if [[ $leg == llmesh ]]; then
+  if [[ $leg == llmesh || $leg == portkey ]]; then
     # RSS under load: sampled half-way through the 32-connection run.
-    ( sleep "$(awk "BEGIN{print $seconds/2}")"; llmesh_rss_kib "$llmesh_pid" >"$work/rss_load" ) &
+    pid_var=${leg}_pid
+    ( sleep "$(awk "BEGIN{print $seconds/2}")"; llmesh_rss_kib "${!pid_var}" >"$work/rss_load_$leg" ) &
     sampler=$!
   fi
-  thirty_two[$leg]=$(run_wrk "$port" 32 2)
+  thirty_two[$leg]=$(run_wrk "$leg" 32 2)
   [[ -n $sampler ]] && wait "$sampler"
 done
-rss_load=$(cat "$work/rss_load" 2>/dev/null || echo 0)
 
 mkdir -p "$here/bench/results"
 out="$here/bench/results/proxy-$(date -u +%Y%m%dT%H%M%SZ).json"
 [[ "${2:-}" == "--smoke" ]] && out="$work/smoke.json"
-node - "$out" "$rss_idle" "$rss_load" "$workers" "$seconds" \
-  "${one[direct]}" "${one[nginx]}" "${one[llmesh]}" \
-  "${thirty_two[direct]}" "${thirty_two[nginx]}" "${thirty_two[llmesh]}" <<'NODE'
-const [out, rssIdle, rssLoad, workers, seconds, ...legs] = process.argv.slice(2);
-const [d1Rounds, n1Rounds, l1Rounds, d32, n32, l32] = legs.map((s) => JSON.parse(s));
+node - "$out" "$workers" "$seconds" \
+  "${rss_idle[llmesh]}" "$(cat "$work/rss_load_llmesh" 2>/dev/null || echo 0)" \
+  "${rss_idle[portkey]}" "$(cat "$work/rss_load_portkey" 2>/dev/null || echo 0)" \
+  "${one[direct]}" "${one[nginx]}" "${one[llmesh]}" "${one[portkey]}" \
+  "${thirty_two[direct]}" "${thirty_two[nginx]}" "${thirty_two[llmesh]}" "${thirty_two[portkey]}" <<'NODE'
+const [out, workers, seconds, llmeshIdle, llmeshLoad, portkeyIdle, portkeyLoad, ...legs] = process.argv.slice(2);
+const names = ['direct', 'nginx', 'llmesh', 'portkey'];
+const oneRounds = Object.fromEntries(names.map((n, i) => [n, JSON.parse(legs[i])]));
+const many = Object.fromEntries(names.map((n, i) => [n, JSON.parse(legs[names.length + i])]));
 // One figure per quantity: the median over the rounds (each round ran every leg once).
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const medianLeg = (rounds) => Object.fromEntries(
   Object.keys(rounds[0]).map((k) => [k, median(rounds.map((r) => r[k]))]));
-const [d1, n1, l1] = [d1Rounds, n1Rounds, l1Rounds].map(medianLeg);
-const addedRounds = (rounds, q) => rounds.map((r, i) => r[q] - d1Rounds[i][q]);
-const addedFigure = (rounds, q) => median(addedRounds(rounds, q));
+const one = Object.fromEntries(names.map((n) => [n, medianLeg(oneRounds[n])]));
+const addedRounds = (rounds, q) => rounds.map((r, i) => r[q] - oneRounds.direct[i][q]);
+const proxies = names.slice(1);
+const perProxy = (f) => Object.fromEntries(proxies.map((n) => [n, f(oneRounds[n])]));
+const ratioOf = (a, b) => (b > 0 ? Number((a / b).toFixed(2)) : null);
 const result = {
-  workers: Number(workers), seconds: Number(seconds), rounds: d1Rounds.length, body_bytes: 1024,
-  one_in_flight: { direct: d1, nginx: n1, llmesh: l1,
-    added_us: { nginx: { p50: addedFigure(n1Rounds, 'p50_us'), p99: addedFigure(n1Rounds, 'p99_us') },
-                llmesh: { p50: addedFigure(l1Rounds, 'p50_us'), p99: addedFigure(l1Rounds, 'p99_us') } },
-    added_us_per_round: { nginx: { p50: addedRounds(n1Rounds, 'p50_us'), p99: addedRounds(n1Rounds, 'p99_us') },
-                          llmesh: { p50: addedRounds(l1Rounds, 'p50_us'), p99: addedRounds(l1Rounds, 'p99_us') } },
-    rounds: { direct: d1Rounds, nginx: n1Rounds, llmesh: l1Rounds } },
-  thirty_two_connections: { direct: d32, nginx: n32, llmesh: l32 },
-  llmesh_rss_kib: { idle: Number(rssIdle), under_load: Number(rssLoad) },
+  workers: Number(workers), seconds: Number(seconds), rounds: oneRounds.direct.length, body_bytes: 1024,
+  one_in_flight: { ...one,
+    added_us: perProxy((r) => ({ p50: median(addedRounds(r, 'p50_us')), p99: median(addedRounds(r, 'p99_us')) })),
+    added_us_per_round: perProxy((r) => ({ p50: addedRounds(r, 'p50_us'), p99: addedRounds(r, 'p99_us') })),
+    rounds: oneRounds },
+  thirty_two_connections: many,
+  llmesh_rss_kib: { idle: Number(llmeshIdle), under_load: Number(llmeshLoad) },
+  portkey_rss_kib: { idle: Number(portkeyIdle), under_load: Number(portkeyLoad) },
+  // Issue 5's target: llmesh-proxy serves at least 20x Portkey's requests/s at 32 connections.
+  llmesh_vs_portkey: { rps_at_32: ratioOf(many.llmesh.rps, many.portkey.rps), target_rps_at_32: 20 },
 };
 require('fs').writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
 const f = (x) => String(Math.round(x)).padStart(9);
-console.log(`llmesh bench (${workers} worker(s) each, ${seconds}s per leg, 1 in flight over ` +
-  `${d1Rounds.length} alternating round(s), 1 KB body, HTTP/1.1)`);
+console.log(`llmesh bench (${workers} worker(s) for nginx and llmesh, Portkey one Node.js process, ` +
+  `${seconds}s per leg, 1 in flight over ${result.rounds} alternating round(s), 1 KB body, HTTP/1.1)`);
 console.log('                       p50 us    p99 us  added p50  added p99    rps@32   p99@32 us');
-for (const [name, one, many, rounds] of [['direct (fake)', d1, d32, d1Rounds], ['nginx proxy_pass', n1, n32, n1Rounds],
-                                         ['llmesh-proxy', l1, l32, l1Rounds]]) {
-  const added = rounds === d1Rounds ? { p50: 0, p99: 0 } : result.one_in_flight.added_us[name.startsWith('nginx') ? 'nginx' : 'llmesh'];
-  console.log(`${name.padEnd(20)} ${f(one.p50_us)} ${f(one.p99_us)} ${f(added.p50)}  ` +
-    `${f(added.p99)} ${f(many.rps)} ${f(many.p99_us)}`);
+for (const [name, label] of [['direct', 'direct (fake)'], ['nginx', 'nginx proxy_pass'], ['llmesh', 'llmesh-proxy'],
+                             ['portkey', 'portkey gateway']]) {
+  const added = name === 'direct' ? { p50: 0, p99: 0 } : result.one_in_flight.added_us[name];
+  console.log(`${label.padEnd(20)} ${f(one[name].p50_us)} ${f(one[name].p99_us)} ${f(added.p50)}  ` +
+    `${f(added.p99)} ${f(many[name].rps)} ${f(many[name].p99_us)}`);
 }
 const ratio = (a, b) => (b > 0 ? (a / b).toFixed(2) : 'n/a');
 const a = result.one_in_flight.added_us;
-console.log(`added p50 per round: nginx ${result.one_in_flight.added_us_per_round.nginx.p50.join(' ')}; ` +
-  `llmesh ${result.one_in_flight.added_us_per_round.llmesh.p50.join(' ')}`);
+console.log('added p50 per round: ' +
+  proxies.map((n) => `${n} ${result.one_in_flight.added_us_per_round[n].p50.join(' ')}`).join('; '));
 console.log(`llmesh/nginx: added p50 ${ratio(a.llmesh.p50, a.nginx.p50)}x, ` +
-  `added p99 ${ratio(a.llmesh.p99, a.nginx.p99)}x, rps@32 ${ratio(l32.rps, n32.rps)}x`);
-console.log(`llmesh RSS: idle ${(rssIdle / 1024).toFixed(1)} MiB, under load ${(rssLoad / 1024).toFixed(1)} MiB`);
+  `added p99 ${ratio(a.llmesh.p99, a.nginx.p99)}x, rps@32 ${ratio(many.llmesh.rps, many.nginx.rps)}x`);
+console.log(`llmesh/portkey: rps@32 ${ratio(many.llmesh.rps, many.portkey.rps)}x (target >= 20x); ` +
+  `portkey/llmesh: added p50 ${ratio(a.portkey.p50, a.llmesh.p50)}x, added p99 ${ratio(a.portkey.p99, a.llmesh.p99)}x`);
+const mib = (kib) => (kib / 1024).toFixed(1);
+console.log(`RSS idle / under load: llmesh ${mib(llmeshIdle)} / ${mib(llmeshLoad)} MiB, ` +
+  `portkey ${mib(portkeyIdle)} / ${mib(portkeyLoad)} MiB`);
 const roundErrors = (rounds) => rounds.reduce((sum, r) => sum + r.errors, 0);
-console.log(`errors: ${[roundErrors(d1Rounds), roundErrors(n1Rounds), roundErrors(l1Rounds), d32.errors, n32.errors,
-  l32.errors].join(' ')}`);
+console.log(`errors (1 in flight, then 32): ${names.map((n) => roundErrors(oneRounds[n])).join(' ')}; ` +
+  `${names.map((n) => many[n].errors).join(' ')}`);
 console.log(`results: ${out}`);
 NODE
 

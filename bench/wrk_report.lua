@@ -6,6 +6,11 @@ wrk.body = f:read("*a")
 f:close()
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer bench-client"
+-- Per-leg extra headers from $LLMESH_BENCH_HEADERS: "Name: value" lines (the Portkey leg names
+-- its provider and the fake's address this way).
+for name, value in (os.getenv("LLMESH_BENCH_HEADERS") or ""):gmatch("([^:\n]+):%s*([^\n]*)") do
+  wrk.headers[name] = value
+end
 
 function done(summary, latency, requests)
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write
