@@ -4,7 +4,8 @@
 # AI gateway (@portkey-ai/gateway, Node.js, one process; installed by scripts/install-deps.sh).
 # Measures latency at one connection in flight (legs alternated over several rounds; the median
 # round is reported, so a burst of machine noise lands in one round instead of one leg),
-# throughput at 32 connections, and llmesh's and Portkey's RSS idle and under load. Then the
+# throughput at 32 and then 256 connections, each proxy's CPU per request (utime+stime from /proc,
+# over its 32-connection run), and llmesh's and Portkey's RSS idle and under load. Then the
 # provider layer's CPU per request with and without translation (translation_bench, Google
 # Benchmark), and the control plane under 1,000 simulated sidecars (control_load: time for a
 # route change to be ACKed by all, telemetry reports/s absorbed, llmesh-control's RSS; see
@@ -98,6 +99,27 @@ declare -A leg_port=([direct]=$fake_port [nginx]=$nginx_port [llmesh]=$llmesh_po
 declare -A leg_headers=([portkey]="x-portkey-provider: openai
 x-portkey-custom-host: http://127.0.0.1:$fake_port/v1")
 
+# leg_pids LEG: the proxy's processes; nginx is its master and the master's worker children.
+leg_pids() {
+  case $1 in
+    nginx) local master; master=$(cat "$work/nginx.pid"); echo "$master" $(pgrep -P "$master") ;;
+    llmesh) echo "$llmesh_pid" ;;
+    portkey) echo "$portkey_pid" ;;
+  esac
+}
+# cpu_ticks PID...: utime+stime summed over the processes (every thread), in clock ticks. The
+# fields are counted after the last ')', as the command name may hold spaces or parentheses.
+cpu_ticks() {
+  local pid stat fields total=0
+  for pid in "$@"; do
+    stat=$(<"/proc/$pid/stat")
+    read -ra fields <<<"${stat##*) }"
+    total=$((total + fields[11] + fields[12]))  # fields 14 (utime) and 15 (stime) of stat
+  done
+  echo "$total"
+}
+clk_tck=$(getconf CLK_TCK)
+
 run_wrk() {  # run_wrk LEG CONNECTIONS THREADS [SECONDS]
   LLMESH_BENCH_HEADERS="${leg_headers[$1]:-}" wrk -t"$3" -c"$2" -d"${4:-$seconds}s" \
     -s "$here/bench/wrk_report.lua" "http://127.0.0.1:${leg_port[$1]}/v1/chat/completions" | grep '^{'
@@ -123,7 +145,7 @@ for leg in llmesh portkey; do
   pid_var=${leg}_pid
   rss_idle[$leg]=$(llmesh_rss_kib "${!pid_var}")
 done
-declare -A one thirty_two
+declare -A one thirty_two two_hundred_fifty_six cpu_us_per_request
 for leg in "${legs[@]}"; do
   run_wrk "$leg" 1 1 1 >/dev/null  # warm-up: connections, pools, caches
   one[$leg]="["
@@ -143,9 +165,17 @@ for leg in "${legs[@]}"; do
     ( sleep "$(awk "BEGIN{print $seconds/2}")"; llmesh_rss_kib "${!pid_var}" >"$work/rss_load_$leg" ) &
     sampler=$!
   fi
+  pids=""
+  [[ $leg != direct ]] && pids=$(leg_pids "$leg") && ticks_before=$(cpu_ticks $pids)
   thirty_two[$leg]=$(run_wrk "$leg" 32 2)
+  if [[ -n $pids ]]; then
+    ticks=$(( $(cpu_ticks $pids) - ticks_before ))
+    requests=$(node -e 'console.log(JSON.parse(process.argv[1]).requests)' "${thirty_two[$leg]}")
+    cpu_us_per_request[$leg]=$(awk "BEGIN{print ($requests > 0 ? $ticks * 1e6 / $clk_tck / $requests : 0)}")
+  fi
   [[ -n $sampler ]] && wait "$sampler"
 done
+for leg in "${legs[@]}"; do two_hundred_fifty_six[$leg]=$(run_wrk "$leg" 256 2); done
 
 mkdir -p "$here/bench/results"
 out="$here/bench/results/proxy-$(date -u +%Y%m%dT%H%M%SZ).json"
@@ -154,11 +184,15 @@ node - "$out" "$workers" "$seconds" \
   "${rss_idle[llmesh]}" "$(cat "$work/rss_load_llmesh" 2>/dev/null || echo 0)" \
   "${rss_idle[portkey]}" "$(cat "$work/rss_load_portkey" 2>/dev/null || echo 0)" \
   "${one[direct]}" "${one[nginx]}" "${one[llmesh]}" "${one[portkey]}" \
-  "${thirty_two[direct]}" "${thirty_two[nginx]}" "${thirty_two[llmesh]}" "${thirty_two[portkey]}" <<'NODE'
+  "${thirty_two[direct]}" "${thirty_two[nginx]}" "${thirty_two[llmesh]}" "${thirty_two[portkey]}" \
+  "${two_hundred_fifty_six[direct]}" "${two_hundred_fifty_six[nginx]}" \
+  "${two_hundred_fifty_six[llmesh]}" "${two_hundred_fifty_six[portkey]}" \
+  "${cpu_us_per_request[nginx]}" "${cpu_us_per_request[llmesh]}" "${cpu_us_per_request[portkey]}" <<'NODE'
 const [out, workers, seconds, llmeshIdle, llmeshLoad, portkeyIdle, portkeyLoad, ...legs] = process.argv.slice(2);
 const names = ['direct', 'nginx', 'llmesh', 'portkey'];
 const oneRounds = Object.fromEntries(names.map((n, i) => [n, JSON.parse(legs[i])]));
 const many = Object.fromEntries(names.map((n, i) => [n, JSON.parse(legs[names.length + i])]));
+const most = Object.fromEntries(names.map((n, i) => [n, JSON.parse(legs[2 * names.length + i])]));
 // One figure per quantity: the median over the rounds (each round ran every leg once).
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const medianLeg = (rounds) => Object.fromEntries(
@@ -168,6 +202,7 @@ const addedRounds = (rounds, q) => rounds.map((r, i) => r[q] - oneRounds.direct[
 const proxies = names.slice(1);
 const perProxy = (f) => Object.fromEntries(proxies.map((n) => [n, f(oneRounds[n])]));
 const ratioOf = (a, b) => (b > 0 ? Number((a / b).toFixed(2)) : null);
+const cpuUs = Object.fromEntries(proxies.map((n, i) => [n, Number(Number(legs[3 * names.length + i]).toFixed(1))]));
 const result = {
   workers: Number(workers), seconds: Number(seconds), rounds: oneRounds.direct.length, body_bytes: 1024,
   one_in_flight: { ...one,
@@ -175,6 +210,10 @@ const result = {
     added_us_per_round: perProxy((r) => ({ p50: addedRounds(r, 'p50_us'), p99: addedRounds(r, 'p99_us') })),
     rounds: oneRounds },
   thirty_two_connections: many,
+  two_hundred_fifty_six_connections: most,
+  // The proxy's utime+stime (nginx: master and workers) over its 32-connection run, divided by the
+  // requests wrk completed in that run. Issue 5's target: at most 40 for llmesh.
+  cpu_us_per_request: { ...cpuUs, target_llmesh: 40 },
   llmesh_rss_kib: { idle: Number(llmeshIdle), under_load: Number(llmeshLoad) },
   portkey_rss_kib: { idle: Number(portkeyIdle), under_load: Number(portkeyLoad) },
   // Issue 5's target: llmesh-proxy serves at least 20x Portkey's requests/s at 32 connections.
@@ -184,12 +223,13 @@ require('fs').writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
 const f = (x) => String(Math.round(x)).padStart(9);
 console.log(`llmesh bench (${workers} worker(s) for nginx and llmesh, Portkey one Node.js process, ` +
   `${seconds}s per leg, 1 in flight over ${result.rounds} alternating round(s), 1 KB body, HTTP/1.1)`);
-console.log('                       p50 us    p99 us  added p50  added p99    rps@32   p99@32 us');
+console.log('                       p50 us    p99 us  added p50  added p99    rps@32   p99@32 us   rps@256  p99@256 us  CPU us/req');
 for (const [name, label] of [['direct', 'direct (fake)'], ['nginx', 'nginx proxy_pass'], ['llmesh', 'llmesh-proxy'],
                              ['portkey', 'portkey gateway']]) {
   const added = name === 'direct' ? { p50: 0, p99: 0 } : result.one_in_flight.added_us[name];
   console.log(`${label.padEnd(20)} ${f(one[name].p50_us)} ${f(one[name].p99_us)} ${f(added.p50)}  ` +
-    `${f(added.p99)} ${f(many[name].rps)} ${f(many[name].p99_us)}`);
+    `${f(added.p99)} ${f(many[name].rps)} ${f(many[name].p99_us)} ${f(most[name].rps)}  ${f(most[name].p99_us)}  ` +
+    (name === 'direct' ? '         -' : cpuUs[name].toFixed(1).padStart(10)));
 }
 const ratio = (a, b) => (b > 0 ? (a / b).toFixed(2) : 'n/a');
 const a = result.one_in_flight.added_us;
@@ -197,14 +237,16 @@ console.log('added p50 per round: ' +
   proxies.map((n) => `${n} ${result.one_in_flight.added_us_per_round[n].p50.join(' ')}`).join('; '));
 console.log(`llmesh/nginx: added p50 ${ratio(a.llmesh.p50, a.nginx.p50)}x, ` +
   `added p99 ${ratio(a.llmesh.p99, a.nginx.p99)}x, rps@32 ${ratio(many.llmesh.rps, many.nginx.rps)}x`);
+console.log(`CPU us per request at 32 connections: nginx ${cpuUs.nginx}, llmesh ${cpuUs.llmesh} (target <= 40), ` +
+  `portkey ${cpuUs.portkey}`);
 console.log(`llmesh/portkey: rps@32 ${ratio(many.llmesh.rps, many.portkey.rps)}x (target >= 20x); ` +
   `portkey/llmesh: added p50 ${ratio(a.portkey.p50, a.llmesh.p50)}x, added p99 ${ratio(a.portkey.p99, a.llmesh.p99)}x`);
 const mib = (kib) => (kib / 1024).toFixed(1);
 console.log(`RSS idle / under load: llmesh ${mib(llmeshIdle)} / ${mib(llmeshLoad)} MiB, ` +
   `portkey ${mib(portkeyIdle)} / ${mib(portkeyLoad)} MiB`);
 const roundErrors = (rounds) => rounds.reduce((sum, r) => sum + r.errors, 0);
-console.log(`errors (1 in flight, then 32): ${names.map((n) => roundErrors(oneRounds[n])).join(' ')}; ` +
-  `${names.map((n) => many[n].errors).join(' ')}`);
+console.log(`errors (1 in flight, then 32, then 256): ${names.map((n) => roundErrors(oneRounds[n])).join(' ')}; ` +
+  `${names.map((n) => many[n].errors).join(' ')}; ${names.map((n) => most[n].errors).join(' ')}`);
 console.log(`results: ${out}`);
 NODE
 
