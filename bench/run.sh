@@ -5,7 +5,8 @@
 # Measures latency at one connection in flight (legs alternated over several rounds; the median
 # round is reported, so a burst of machine noise lands in one round instead of one leg),
 # throughput at 32 and then 256 connections, each proxy's CPU per request (utime+stime from /proc,
-# over its 32-connection run), and llmesh's and Portkey's RSS idle and under load. Then the
+# over its 32-connection run), llmesh's and Portkey's RSS idle and under load, and streaming at
+# one request in flight (time to first token, each chunk's lateness; stream_client.cjs). Then the
 # provider layer's CPU per request with and without translation (translation_bench, Google
 # Benchmark), and the control plane under 1,000 simulated sidecars (control_load: time for a
 # route change to be ACKed by all, telemetry reports/s absorbed, llmesh-control's RSS; see
@@ -249,6 +250,33 @@ console.log(`errors (1 in flight, then 32, then 256): ${names.map((n) => roundEr
   `${names.map((n) => many[n].errors).join(' ')}; ${names.map((n) => most[n].errors).join(' ')}`);
 console.log(`results: ${out}`);
 NODE
+
+# Streaming, one in flight: the fake is scripted for every request from here on (10 content
+# chunks 2 ms apart, the first 1 ms after the role chunk); stream_client.cjs alternates the legs
+# over rounds, prints its table and writes the `streaming` section, merged into $out.
+stream_chunks=10 stream_interval_ms=2 stream_first_chunk_ms=1
+curl -sf -X POST -d "{\"chunks\":$stream_chunks,\"chunk_interval_ms\":$stream_interval_ms,\"first_chunk_ms\":$stream_first_chunk_ms}" \
+  "http://127.0.0.1:$fake_port/_fake/script" >/dev/null
+stream_per_round=60 stream_warmup=5
+[[ "${2:-}" == "--smoke" ]] && stream_per_round=10 stream_warmup=2
+node "$here/bench/stream_client.cjs" "$(node -e '
+const [body, out, rounds, perRound, warmup, chunks, interval, first, fake, nginx, llmesh, portkey] = process.argv.slice(1);
+console.log(JSON.stringify({ body, out, rounds: +rounds, per_round: +perRound, warmup: +warmup, chunks: +chunks,
+  interval_ms: +interval, first_chunk_ms: +first, legs: [
+    { name: "direct", label: "direct (fake)", port: +fake },
+    { name: "nginx", label: "nginx proxy_pass", port: +nginx },
+    { name: "llmesh", label: "llmesh-proxy", port: +llmesh },
+    { name: "portkey", label: "portkey gateway", port: +portkey,
+      headers: { "x-portkey-provider": "openai", "x-portkey-custom-host": `http://127.0.0.1:${fake}/v1` } }] }));
+' "$work/body.json" "$work/streaming.json" "$rounds" "$stream_per_round" "$stream_warmup" "$stream_chunks" \
+  "$stream_interval_ms" "$stream_first_chunk_ms" "$fake_port" "$nginx_port" "$llmesh_port" "$portkey_port")"
+curl -sf -X POST "http://127.0.0.1:$fake_port/_fake/reset" >/dev/null
+node -e '
+const fs = require("fs");
+const result = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+result.streaming = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+fs.writeFileSync(process.argv[1], JSON.stringify(result, null, 2) + "\n");
+' "$out" "$work/streaming.json"
 
 # Translation: CPU per request of an OpenAI client answered by an Anthropic provider versus
 # passthrough, on one core, no I/O.
