@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/proto_time.h"
 
 namespace llmesh::bench {
 namespace {
@@ -16,13 +17,6 @@ constexpr char kWeightAssignmentType[] = "llmesh.discovery.v1.WeightAssignment";
 std::string Ended(const discovery::Node& node, const char* stream, const grpc::Status& status) {
   return absl::StrCat("sidecar ", node.id(), ": ", stream, " stream ended by the control plane: ",
                       static_cast<int>(status.error_code()), " ", status.error_message());
-}
-
-void SetTimestamp(std::chrono::system_clock::time_point t, google::protobuf::Timestamp& out) {
-  const auto ns =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-  out.set_seconds(ns / 1'000'000'000);
-  out.set_nanos(static_cast<int32_t>(ns % 1'000'000'000));
 }
 
 }  // namespace
@@ -224,8 +218,8 @@ void TelemetrySession::MaybeSendLocked() {
   const auto start = interval_end_;
   auto end = std::chrono::system_clock::now();
   if (end <= start) end = start + std::chrono::nanoseconds(1);  // intervals never repeat
-  SetTimestamp(start, *report_.mutable_interval_start());
-  SetTimestamp(end, *report_.mutable_interval_end());
+  *report_.mutable_interval_start() = TimestampProto(absl::FromChrono(start));
+  *report_.mutable_interval_end() = TimestampProto(absl::FromChrono(end));
   interval_end_ = end;
   pool_.Fill(variant_, report_);
   report_attempts_ = pool_.Attempts(variant_);

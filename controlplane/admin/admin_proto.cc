@@ -5,27 +5,6 @@
 
 namespace llmesh::control {
 
-google::protobuf::Timestamp TimestampProto(absl::Time time) {
-  google::protobuf::Timestamp proto;
-  const int64_t seconds = absl::ToUnixSeconds(time);
-  proto.set_seconds(seconds);
-  proto.set_nanos(static_cast<int32_t>(
-      absl::ToInt64Nanoseconds(time - absl::FromUnixSeconds(seconds))));
-  return proto;
-}
-
-google::protobuf::Duration DurationProto(absl::Duration duration) {
-  google::protobuf::Duration proto;
-  const int64_t seconds = absl::IDivDuration(duration, absl::Seconds(1), &duration);
-  proto.set_seconds(seconds);
-  proto.set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(duration)));
-  return proto;
-}
-
-absl::Duration FromDurationProto(const google::protobuf::Duration& duration) {
-  return absl::Seconds(duration.seconds()) + absl::Nanoseconds(duration.nanos());
-}
-
 llmesh::admin::v1::StoredProvider ToProto(const StoredProvider& stored) {
   llmesh::admin::v1::StoredProvider proto;
   *proto.mutable_provider() = stored.provider;

@@ -4,17 +4,16 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/proto_time.h"
 #include "controlplane/store/store.h"
-#include "google/protobuf/duration.pb.h"
-#include "google/protobuf/timestamp.pb.h"
 #include "grpcpp/support/status.h"
 #include "llmesh/admin/v1/admin.pb.h"
 
 namespace llmesh::control {
 
-google::protobuf::Timestamp TimestampProto(absl::Time time);
-google::protobuf::Duration DurationProto(absl::Duration duration);
-absl::Duration FromDurationProto(const google::protobuf::Duration& duration);
+using ::llmesh::DurationProto;
+using ::llmesh::FromDurationProto;
+using ::llmesh::TimestampProto;
 
 llmesh::admin::v1::StoredProvider ToProto(const StoredProvider& stored);
 llmesh::admin::v1::StoredRoute ToProto(const StoredRoute& stored);

@@ -9,6 +9,7 @@
 #include "common/config/env.h"
 #include "common/config/loader.h"
 #include "common/config/route_name.h"
+#include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "controlplane/ctl/render.h"
 #include "grpcpp/client_context.h"
@@ -245,11 +246,7 @@ absl::Status AdminCommands::SetOverride(const Invocation& invocation) {
   } else {
     request.set_weight(invocation.weight);
   }
-  const absl::Duration ttl = invocation.ttl.value_or(absl::ZeroDuration());
-  const int64_t seconds = absl::ToInt64Seconds(ttl);
-  request.mutable_ttl()->set_seconds(seconds);
-  request.mutable_ttl()->set_nanos(static_cast<int32_t>(
-      absl::ToInt64Nanoseconds(ttl - absl::Seconds(seconds))));
+  *request.mutable_ttl() = DurationProto(invocation.ttl.value_or(absl::ZeroDuration()));
   request.set_comment(invocation.comment);
   adminpb::WeightOverride response;
   LLMESH_RETURN_IF_ERROR(

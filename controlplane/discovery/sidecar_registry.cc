@@ -4,6 +4,7 @@
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/proto_time.h"
 
 namespace llmesh::control {
 
@@ -16,11 +17,7 @@ namespace {
 // response shows wall time, reconstructed from how long ago the record was made.
 void SetWallTime(MonoTime when, MonoTime now, absl::Time wall_now,
                  google::protobuf::Timestamp* out) {
-  const absl::Time wall = wall_now - absl::FromChrono(now - when);
-  const int64_t seconds = absl::ToUnixSeconds(wall);
-  out->set_seconds(seconds);
-  out->set_nanos(
-      static_cast<int32_t>(absl::ToInt64Nanoseconds(wall - absl::FromUnixSeconds(seconds))));
+  *out = TimestampProto(wall_now - absl::FromChrono(now - when));
 }
 
 }  // namespace

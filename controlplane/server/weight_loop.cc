@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
+#include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "controlplane/weights/target_weights.h"
 #include "common/config/route_name.h"
@@ -18,8 +19,7 @@ namespace discoverypb = ::llmesh::discovery::v1;
 namespace configpb = ::llmesh::config::v1;
 
 Duration FromProto(const google::protobuf::Duration& d) {
-  return std::chrono::duration_cast<Duration>(std::chrono::seconds(d.seconds()) +
-                                              std::chrono::nanoseconds(d.nanos()));
+  return std::chrono::duration_cast<Duration>(absl::ToChronoNanoseconds(FromDurationProto(d)));
 }
 
 RouteSlo SloOf(const configpb::Route& route) {
@@ -99,22 +99,6 @@ discoverypb::WeightBasis BasisOf(WeightReason reason) {
       return discoverypb::DRAINED;
   }
   return discoverypb::WEIGHT_BASIS_UNSPECIFIED;
-}
-
-void SetTimestamp(absl::Time t, google::protobuf::Timestamp* out) {
-  const int64_t nanos = absl::ToUnixNanos(t);
-  out->set_seconds(nanos / 1'000'000'000);
-  out->set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
-  if (out->nanos() < 0) {
-    out->set_seconds(out->seconds() - 1);
-    out->set_nanos(out->nanos() + 1'000'000'000);
-  }
-}
-
-void SetDuration(Duration d, google::protobuf::Duration* out) {
-  const auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
-  out->set_seconds(nanos / 1'000'000'000);
-  out->set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
 }
 
 }  // namespace
@@ -213,8 +197,8 @@ absl::Status WeightLoop::RunOnce() {
   if (!any_tier && !due) return absl::OkStatus();
 
   auto assignment = std::make_shared<discoverypb::WeightAssignment>();
-  SetTimestamp(wall_now, assignment->mutable_computed_at());
-  SetDuration(options_.ttl, assignment->mutable_ttl());
+  *assignment->mutable_computed_at() = TimestampProto(wall_now);
+  *assignment->mutable_ttl() = DurationProto(absl::FromChrono(options_.ttl));
   assignment->set_route_configuration_version(config->version);
   std::map<RouteTargetKey, RouteTargetWeight> weights;
   discoverypb::RouteWeights* route = nullptr;

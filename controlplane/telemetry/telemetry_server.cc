@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
+#include "common/proto_time.h"
 
 namespace llmesh::control {
 
@@ -16,10 +17,7 @@ class TelemetryServer::Stream final
  public:
   Stream(TelemetryServer& server, std::string peer, bool refuse)
       : server_(server), peer_(std::move(peer)) {
-    const auto interval = std::chrono::duration_cast<std::chrono::nanoseconds>(
-        server_.report_interval_);
-    ack_.mutable_report_interval()->set_seconds(interval.count() / 1'000'000'000);
-    ack_.mutable_report_interval()->set_nanos(static_cast<int32_t>(interval.count() % 1'000'000'000));
+    *ack_.mutable_report_interval() = DurationProto(absl::FromChrono(server_.report_interval_));
     absl::MutexLock lock(&mu_);
     if (refuse) {
       FinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "control plane shutting down"));

@@ -10,6 +10,7 @@
 
 #include "absl/random/random.h"
 #include "common/log/log.h"
+#include "common/proto_time.h"
 #include "llmesh/telemetry/v1/telemetry.grpc.pb.h"
 #include "proxy/xds/backoff.h"
 
@@ -28,19 +29,6 @@ std::unique_ptr<tv1::TelemetryService::Stub> NewStub(const std::string& address)
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   return tv1::TelemetryService::NewStub(
       grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
-}
-
-void SetTimestamp(WallTime time, google::protobuf::Timestamp& timestamp) {
-  const int64_t nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
-  // Timestamp nanos are non-negative; floor division keeps them so before 1970 too.
-  int64_t seconds = nanos / 1'000'000'000;
-  int64_t rest = nanos % 1'000'000'000;
-  if (rest < 0) {
-    rest += 1'000'000'000;
-    --seconds;
-  }
-  timestamp.set_seconds(seconds);
-  timestamp.set_nanos(static_cast<int32_t>(rest));
 }
 
 // The deltas of one collection as they come back from the workers.
@@ -166,8 +154,8 @@ bool TelemetryReporter::RunStream() {
     tv1::TelemetryReport report;
     if (sequence == 0) *report.mutable_node() = options_.node;
     report.set_sequence(++sequence);
-    SetTimestamp(last_wall, *report.mutable_interval_start());
-    SetTimestamp(end, *report.mutable_interval_end());
+    *report.mutable_interval_start() = TimestampProto(absl::FromChrono(last_wall));
+    *report.mutable_interval_end() = TimestampProto(absl::FromChrono(end));
     delta.AppendTo(report);
     const bool written = stream->Write(report);
     tv1::TelemetryAck ack;
