@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -16,6 +17,8 @@ using std::chrono::milliseconds;
 constexpr milliseconds kStartTimeout{20000};
 constexpr milliseconds kCtlTimeout{20000};
 constexpr char kTokenVariable[] = "LLMESH_TEST_ADMIN_TOKEN";
+constexpr char kRoutesType[] = "llmesh.discovery.v1.RouteConfiguration";
+constexpr milliseconds kPollInterval{5};
 
 }  // namespace
 
@@ -69,6 +72,35 @@ CtlRun ControlPlaneProcess::Ctl(std::vector<std::string> args, std::string token
   run.exit_code = (*process)->WaitExit(kCtlTimeout);
   run.lines = (*process)->Lines();
   return run;
+}
+
+std::map<std::string, llmesh::admin::v1::Sidecar> ControlPlaneProcess::Sidecars() {
+  std::map<std::string, llmesh::admin::v1::Sidecar> out;
+  llmesh::admin::v1::ListSidecarsResponse listed;
+  if (!admin_->ListSidecars(Context().get(), {}, &listed).ok()) return out;
+  for (const llmesh::admin::v1::Sidecar& sidecar : listed.sidecars()) out[sidecar.node().id()] = sidecar;
+  return out;
+}
+
+bool ControlPlaneProcess::WaitForSidecars(
+    const std::function<bool(const std::map<std::string, llmesh::admin::v1::Sidecar>&)>& done,
+    milliseconds timeout) {
+  // The control plane has no change feed for tests: its sidecar list is polled.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (int round = 0; round < 100000; ++round) {
+    if (done(Sidecars())) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  return false;
+}
+
+llmesh::admin::v1::SidecarTypeState ControlPlaneProcess::RoutesState(
+    const llmesh::admin::v1::Sidecar& sidecar) {
+  for (const llmesh::admin::v1::SidecarTypeState& type : sidecar.types()) {
+    if (type.type_url() == kRoutesType) return type;
+  }
+  return {};
 }
 
 }  // namespace llmesh::testing

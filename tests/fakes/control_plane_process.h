@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +21,32 @@
 #include "tests/fakes/process_harness.h"
 
 namespace llmesh::testing {
+
+// A bootstrap of two providers (primary/gpt-a, secondary/gpt-b, their base URLs unreachable) and
+// route `chat` over both in two priority tiers: enough for the admin API and llmeshctl.
+inline constexpr char kTwoProviderBootstrap[] = R"(
+providers:
+  - name: primary
+    kind: openai
+    base_url: http://127.0.0.1:9/v1
+    api_key_env: PRIMARY_API_KEY
+    models:
+      - name: gpt-a
+  - name: secondary
+    kind: openai
+    base_url: http://127.0.0.1:9/v1
+    api_key_env: SECONDARY_API_KEY
+    models:
+      - name: gpt-b
+routes:
+  - model: chat
+    targets:
+      - provider: primary
+        model: gpt-a
+      - provider: secondary
+        model: gpt-b
+        priority: 1
+)";
 
 // What one llmeshctl run printed and how it ended.
 struct CtlRun {
@@ -54,6 +82,15 @@ class ControlPlaneProcess {
   // Runs llmeshctl --server address() `args` with LLMESH_ADMIN_TOKEN=`token` and waits up to
   // 20 s for it to exit.
   CtlRun Ctl(std::vector<std::string> args, std::string token = kToken) const;
+
+  // The sidecars the control plane lists, by node id (empty if the call fails).
+  std::map<std::string, llmesh::admin::v1::Sidecar> Sidecars();
+  // Polls Sidecars() (every 5 ms) until `done` holds for them or `timeout` passes.
+  bool WaitForSidecars(
+      const std::function<bool(const std::map<std::string, llmesh::admin::v1::Sidecar>&)>& done,
+      std::chrono::milliseconds timeout);
+  // The route-configuration state of `sidecar` (an empty state if it has none).
+  static llmesh::admin::v1::SidecarTypeState RoutesState(const llmesh::admin::v1::Sidecar& sidecar);
 
  private:
   ControlPlaneProcess() = default;

@@ -35,29 +35,7 @@ using std::chrono::milliseconds;
 
 constexpr milliseconds kStartTimeout{20000};
 
-constexpr char kBootstrap[] = R"(
-providers:
-  - name: primary
-    kind: openai
-    base_url: http://127.0.0.1:9/v1
-    api_key_env: PRIMARY_API_KEY
-    models:
-      - name: gpt-a
-  - name: secondary
-    kind: openai
-    base_url: http://127.0.0.1:9/v1
-    api_key_env: SECONDARY_API_KEY
-    models:
-      - name: gpt-b
-routes:
-  - model: chat
-    targets:
-      - provider: primary
-        model: gpt-a
-      - provider: secondary
-        model: gpt-b
-        priority: 1
-)";
+constexpr const char* kBootstrap = kTwoProviderBootstrap;
 
 class ControlBinaryTest : public ::testing::Test {
  protected:

@@ -27,29 +27,7 @@ using ::testing::StartsWith;
 
 constexpr const char* kToken = ControlPlaneProcess::kToken;
 
-constexpr char kBootstrap[] = R"(
-providers:
-  - name: primary
-    kind: openai
-    base_url: http://127.0.0.1:9/v1
-    api_key_env: PRIMARY_API_KEY
-    models:
-      - name: gpt-a
-  - name: secondary
-    kind: openai
-    base_url: http://127.0.0.1:9/v1
-    api_key_env: SECONDARY_API_KEY
-    models:
-      - name: gpt-b
-routes:
-  - model: chat
-    targets:
-      - provider: primary
-        model: gpt-a
-      - provider: secondary
-        model: gpt-b
-        priority: 1
-)";
+constexpr const char* kBootstrap = kTwoProviderBootstrap;
 
 constexpr char kEmbedRoute[] = R"(
 routes:

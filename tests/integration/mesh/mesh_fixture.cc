@@ -1,7 +1,6 @@
 #include "tests/integration/mesh/mesh_fixture.h"
 
 #include <algorithm>
-#include <thread>
 #include <utility>
 
 #include <boost/beast/http/verb.hpp>
@@ -15,7 +14,6 @@ namespace adminpb = llmesh::admin::v1;
 using std::chrono::milliseconds;
 
 constexpr milliseconds kStartTimeout{20000};
-constexpr milliseconds kPollInterval{5};
 
 // Local ejections last 1 s (not 30 s) so a provider's recovery shows within a test's timeouts.
 std::string ProviderYaml(const FakeProviderProcess& fake) {
@@ -85,35 +83,6 @@ SidecarProcess& MeshTest::StartSidecar(int index, int workers,
   sidecar.proxy_port = proxy.ok() ? *proxy : 0;
   sidecar.admin_port = admin.ok() ? *admin : 0;
   return sidecar;
-}
-
-std::map<std::string, adminpb::Sidecar> MeshTest::Sidecars() {
-  std::map<std::string, adminpb::Sidecar> out;
-  adminpb::ListSidecarsResponse listed;
-  grpc::Status status =
-      control_->admin().ListSidecars(ControlPlaneProcess::Context().get(), {}, &listed);
-  if (!status.ok()) return out;
-  for (const adminpb::Sidecar& sidecar : listed.sidecars()) out[sidecar.node().id()] = sidecar;
-  return out;
-}
-
-adminpb::SidecarTypeState MeshTest::RoutesState(const adminpb::Sidecar& sidecar) {
-  for (const adminpb::SidecarTypeState& type : sidecar.types()) {
-    if (type.type_url() == kRoutesType) return type;
-  }
-  return {};
-}
-
-bool MeshTest::WaitForSidecars(
-    const std::function<bool(const std::map<std::string, adminpb::Sidecar>&)>& done,
-    milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (int round = 0; round < 100000; ++round) {
-    if (done(Sidecars())) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(kPollInterval);
-  }
-  return false;
 }
 
 bool MeshTest::WaitUntilApplied(const std::vector<std::string>& node_ids, const std::string& version,

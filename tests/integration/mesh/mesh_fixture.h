@@ -34,8 +34,6 @@ struct SidecarProcess {
 
 class MeshTest : public ::testing::Test {
  protected:
-  static constexpr char kRoutesType[] = "llmesh.discovery.v1.RouteConfiguration";
-
   // Starts the fake providers and the control plane (`control_args` are added to its flags);
   // without `beta_in_bootstrap` the bootstrap declares alpha only; `route_extra` is appended to
   // the bootstrap's route (e.g. another target).
@@ -53,14 +51,16 @@ class MeshTest : public ::testing::Test {
   // A `providers:` file declaring beta, for llmeshctl providers apply.
   std::string BetaProviderFile() const;
 
-  // The sidecars the control plane lists, by node id.
-  std::map<std::string, llmesh::admin::v1::Sidecar> Sidecars();
-  // The route-configuration state of `sidecar` (empty state if it has none).
-  static llmesh::admin::v1::SidecarTypeState RoutesState(const llmesh::admin::v1::Sidecar& sidecar);
-  // Polls the control plane's sidecar list until `done` holds for it or `timeout` passes.
+  // The control plane's sidecar list and waits on it (ControlPlaneProcess).
+  std::map<std::string, llmesh::admin::v1::Sidecar> Sidecars() { return control_->Sidecars(); }
+  static llmesh::admin::v1::SidecarTypeState RoutesState(const llmesh::admin::v1::Sidecar& sidecar) {
+    return ControlPlaneProcess::RoutesState(sidecar);
+  }
   bool WaitForSidecars(
       const std::function<bool(const std::map<std::string, llmesh::admin::v1::Sidecar>&)>& done,
-      std::chrono::milliseconds timeout);
+      std::chrono::milliseconds timeout) {
+    return control_->WaitForSidecars(done, timeout);
+  }
   // Waits until each of `node_ids` has applied route configuration `version` (SYNCED).
   bool WaitUntilApplied(const std::vector<std::string>& node_ids, const std::string& version,
                         std::chrono::milliseconds timeout);

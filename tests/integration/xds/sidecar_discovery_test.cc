@@ -5,11 +5,11 @@
 // after the control plane was SIGKILLed boots from its state_dir.
 #include <csignal>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
 
 #include <boost/beast/http/verb.hpp>
 
@@ -26,7 +26,6 @@ namespace {
 namespace adminpb = llmesh::admin::v1;
 using std::chrono::milliseconds;
 
-constexpr char kRoutesType[] = "llmesh.discovery.v1.RouteConfiguration";
 constexpr milliseconds kStartTimeout{20000};
 constexpr milliseconds kPushTimeout{10000};
 
@@ -99,20 +98,15 @@ class SidecarDiscoveryTest : public ::testing::Test {
   // The route-configuration state of sidecar-1 once `done` holds for it, polled until kPushTimeout.
   template <typename Pred>
   std::optional<adminpb::SidecarTypeState> WaitForSidecar(Pred done) {
-    const auto deadline = std::chrono::steady_clock::now() + kPushTimeout;
     std::optional<adminpb::SidecarTypeState> last;
-    for (int round = 0; round < 100000 && std::chrono::steady_clock::now() < deadline; ++round) {
-      adminpb::ListSidecarsResponse listed;
-      if (!control_->admin().ListSidecars(Context().get(), {}, &listed).ok()) return std::nullopt;
-      for (const adminpb::Sidecar& sidecar : listed.sidecars()) {
-        if (sidecar.node().id() != "sidecar-1") continue;
-        for (const adminpb::SidecarTypeState& type : sidecar.types()) {
-          if (type.type_url() == kRoutesType) last = type;
-        }
-      }
-      if (last && done(*last)) return last;
-      std::this_thread::yield();
-    }
+    control_->WaitForSidecars(
+        [&](const std::map<std::string, adminpb::Sidecar>& listed) {
+          auto it = listed.find("sidecar-1");
+          if (it == listed.end()) return false;
+          last = ControlPlaneProcess::RoutesState(it->second);
+          return done(*last);
+        },
+        kPushTimeout);
     return last;
   }
 
