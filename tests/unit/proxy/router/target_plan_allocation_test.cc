@@ -1,9 +1,6 @@
 // Checks that planning a route of up to 8 targets does not touch the heap, with or without the
 // control plane's global weights, by counting calls to the replaceable global allocation
 // functions while a plan is built.
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <optional>
 #include <random>
 #include <string>
@@ -15,25 +12,11 @@
 #include "common/metrics/llmesh_metrics.h"
 #include "common/metrics/registry.h"
 #include "gtest/gtest.h"
+#include "tests/fakes/allocation_counter.h"
 #include "proxy/config/config_snapshot.h"
 #include "proxy/router/router.h"
 #include "proxy/router/target_plan.h"
 #include "proxy/xds/global_weights.h"
-
-namespace {
-
-std::atomic<bool> counting{false};
-std::atomic<int> allocations{0};
-
-}  // namespace
-
-void* operator new(std::size_t size) {
-  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace llmesh::router {
 namespace {
@@ -48,12 +31,11 @@ TEST(TargetPlanAllocationTest, PlansEightTargetsWithoutHeapAllocation) {
   }
   std::mt19937_64 engine(1);
   for (PlanStrategy strategy : {PlanStrategy::kFailover, PlanStrategy::kWeighted}) {
-    allocations = 0;
-    counting = true;
+    llmesh::testing::StartCountingAllocations();
     const TargetPlan plan = PlanTargets(candidates, strategy, absl::BitGenRef(engine));
-    counting = false;
+    const int allocated = llmesh::testing::StopCountingAllocations();
     EXPECT_EQ(plan.order.size(), 7u);
-    EXPECT_EQ(allocations.load(), 0);
+    EXPECT_EQ(allocated, 0);
   }
 }
 
@@ -61,12 +43,11 @@ TEST(TargetPlanAllocationTest, CountsAllocationsOfLargerRoutes) {
   // Proves the counter works: nine targets spill the inline storage.
   std::vector<PlanCandidate> candidates(9);
   std::mt19937_64 engine(1);
-  allocations = 0;
-  counting = true;
+  llmesh::testing::StartCountingAllocations();
   const TargetPlan plan = PlanTargets(candidates, PlanStrategy::kFailover, absl::BitGenRef(engine));
-  counting = false;
+  const int allocated = llmesh::testing::StopCountingAllocations();
   EXPECT_EQ(plan.order.size(), 9u);
-  EXPECT_GT(allocations.load(), 0);
+  EXPECT_GT(allocated, 0);
 }
 
 TEST(TargetPlanAllocationTest, RouterPlansWithGlobalWeightsWithoutHeapAllocation) {
@@ -107,12 +88,11 @@ routes:
   std::mt19937_64 engine(1);
   // The first plan takes the worker's copy of the published assignment.
   ASSERT_EQ(router.Plan(route, failover::Priority::kNormal, absl::BitGenRef(engine)).order.size(), 3u);
-  allocations = 0;
-  counting = true;
+  llmesh::testing::StartCountingAllocations();
   const TargetPlan plan = router.Plan(route, failover::Priority::kNormal, absl::BitGenRef(engine));
-  counting = false;
+  const int allocated = llmesh::testing::StopCountingAllocations();
   EXPECT_EQ(plan.order.size(), 3u);
-  EXPECT_EQ(allocations.load(), 0);
+  EXPECT_EQ(allocated, 0);
 }
 
 }  // namespace
