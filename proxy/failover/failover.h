@@ -107,7 +107,8 @@ class FailoverExecutor {
   // Health, cooldown and metric bookkeeping of a finished attempt.
   void Record(const Attempt& attempt);
   // The attempt's outcome into telemetry_ (not null), by telemetry.proto's counting rule.
-  void RecordTelemetry(const Attempt& attempt, std::chrono::steady_clock::duration elapsed);
+  void RecordTelemetry(const Attempt& attempt, std::chrono::steady_clock::duration elapsed,
+                       double cost_usd);
 
   upstream::UpstreamPool& pool_;
   const Clock& clock_;

@@ -370,8 +370,9 @@ void FailoverExecutor::Record(const Attempt& attempt) {
   const config::TargetSeries& series = *target.series;
   const MonoTime now = clock_.Now();
   const auto elapsed = SteadyNow() - attempt.start;
+  const double cost_usd = target.model->CostUsd(attempt.usage);
   series.attempt_duration->Observe(std::chrono::duration<double>(elapsed).count());
-  if (telemetry_ != nullptr) RecordTelemetry(attempt, elapsed);
+  if (telemetry_ != nullptr) RecordTelemetry(attempt, elapsed, cost_usd);
   if (attempt.succeeded || (attempt.client_gone && !attempt.failure)) {
     if (attempt.succeeded) {
       series.attempt_success->Inc();
@@ -379,7 +380,7 @@ void FailoverExecutor::Record(const Attempt& attempt) {
     }
     series.prompt_tokens->Inc(attempt.usage.prompt_tokens);
     series.completion_tokens->Inc(attempt.usage.completion_tokens);
-    series.cost_usd->Add(target.model->CostUsd(attempt.usage));
+    series.cost_usd->Add(cost_usd);
     return;
   }
   if (!attempt.failure) return;
@@ -399,7 +400,9 @@ void FailoverExecutor::Record(const Attempt& attempt) {
        {"status", failure.http_status}});
 }
 
-void FailoverExecutor::RecordTelemetry(const Attempt& attempt, std::chrono::steady_clock::duration elapsed) {
+void FailoverExecutor::RecordTelemetry(const Attempt& attempt,
+                                       std::chrono::steady_clock::duration elapsed,
+                                       double cost_usd) {
   using Result = xds::AttemptOutcome::Result;
   xds::AttemptOutcome outcome;
   if (attempt.succeeded) {
@@ -417,7 +420,7 @@ void FailoverExecutor::RecordTelemetry(const Attempt& attempt, std::chrono::stea
   outcome.latency = std::chrono::duration_cast<std::chrono::microseconds>(elapsed);
   outcome.time_to_first_token = attempt.time_to_first_token;
   outcome.usage = attempt.usage;
-  const double cost_nano = attempt.target.model->CostUsd(attempt.usage) * 1e9;
+  const double cost_nano = cost_usd * 1e9;
   outcome.cost_nano_usd = cost_nano > 0 ? static_cast<uint64_t>(std::llround(cost_nano)) : 0;
   telemetry_->Record(attempt.target.provider->name, attempt.target.model->name, outcome);
 }
