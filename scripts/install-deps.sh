@@ -12,13 +12,13 @@ debian_packages=(
   libgrpc++-dev protobuf-compiler-grpc
   libabsl-dev
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libssl-dev ca-certificates
+  libnghttp2-dev libssl-dev ca-certificates
   libyaml-cpp-dev
   libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libgoogle-perftools-dev
   prometheus
-  wrk nginx-light
+  wrk nginx-light nghttp2-client
 )
 # The machine image may ship its own Node.js; Debian's is used only when there is none.
 command -v npm >/dev/null 2>&1 || debian_packages+=(nodejs npm)

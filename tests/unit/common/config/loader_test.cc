@@ -106,7 +106,7 @@ routes:
             "priority, weight)");
   EXPECT_EQ(ParseError("listen_address: x\n"),
             "listen_address: unknown key (expected one of: listen, admin_listen, workers, "
-            "limits, providers, routes, control_plane, access_log)");
+            "limits, providers, routes, control_plane, access_log, listen_tls)");
 }
 
 TEST(LoaderTest, RejectsKeysInCamelCase) {
