@@ -237,6 +237,10 @@ int Run(const Flags& flags) {
   listener::ListenerOptions listener_options;
   listener_options.listen = loaded->listen().empty() ? "127.0.0.1:4000" : loaded->listen();
   listener_options.workers = workers;
+  if (loaded->has_listen_tls()) {
+    listener_options.tls =
+        http::ServerTlsFiles{loaded->listen_tls().cert_file(), loaded->listen_tls().key_file()};
+  }
   listener_options.limits = (*snapshot)->limits();
   listener_options.global_weights = &global_weights;
   listener_options.record_telemetry = loaded->has_control_plane();
@@ -307,10 +311,11 @@ int Run(const Flags& flags) {
           } else {
             const config::v1::Config& next = (*compiled)->source();
             if (next.listen() != loaded->listen() || next.admin_listen() != loaded->admin_listen() ||
+                next.listen_tls().SerializeAsString() != loaded->listen_tls().SerializeAsString() ||
                 next.workers() != loaded->workers() ||
                 next.control_plane().SerializeAsString() != loaded->control_plane().SerializeAsString()) {
               Log(log::Level::kWarn,
-                  "listen, admin_listen, workers and control_plane changes take effect after a restart");
+                  "listen, listen_tls, admin_listen, workers and control_plane changes take effect after a restart");
             }
             Log(log::Level::kInfo, "config reloaded", {{"version", (*compiled)->version()}});
           }

@@ -1,6 +1,11 @@
 #include "common/config/validate.h"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include <cmath>
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <utility>
@@ -36,6 +41,14 @@ constexpr std::string_view kDefaultAdminListen = "127.0.0.1:9901";
 constexpr uint32_t kMaxWorkers = 256;
 
 std::string Quote(absl::string_view s) { return absl::StrCat("\"", s, "\""); }
+
+// OpenSSL's reason for the last failure, and clears its error queue.
+std::string OpenSslReason() {
+  const unsigned long code = ERR_peek_last_error();
+  ERR_clear_error();
+  const char* reason = code == 0 ? nullptr : ERR_reason_error_string(code);
+  return reason != nullptr ? reason : "unknown error";
+}
 
 std::string KindChoices() {
   std::vector<std::string> names;
@@ -75,6 +88,7 @@ class Validator {
 
   std::vector<ConfigError> Run(const Config& config) {
     CheckListeners(config);
+    CheckListenTls(config);
     if (config.workers() > kMaxWorkers) {
       Error("workers", absl::StrCat(config.workers(), " is more than the maximum of ",
                                     kMaxWorkers));
@@ -131,6 +145,39 @@ class Validator {
             absl::StrCat(Quote(config.admin_listen().empty() ? AbslView(kDefaultAdminListen)
                                                              : config.admin_listen()),
                          " is the same address as listen"));
+    }
+  }
+
+  // Reads both files (blocking: validation runs where config is loaded, never on a worker) and
+  // checks that they are PEM and that the key belongs to the certificate. Portable validation
+  // (no host to look at) checks only that both are named.
+  void CheckListenTls(const Config& config) {
+    if (!config.has_listen_tls()) return;
+    const std::string& cert = config.listen_tls().cert_file();
+    const std::string& key = config.listen_tls().key_file();
+    if (cert.empty()) Error("listen_tls.cert_file", "required");
+    if (key.empty()) Error("listen_tls.key_file", "required");
+    if (cert.empty() || key.empty() || env_ == nullptr) return;
+    const size_t errors_before = errors_.size();
+    CheckReadableFile("listen_tls.cert_file", cert);
+    CheckReadableFile("listen_tls.key_file", key);
+    if (errors_.size() != errors_before) return;
+    std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> context(SSL_CTX_new(TLS_server_method()),
+                                                              &SSL_CTX_free);
+    ERR_clear_error();
+    if (SSL_CTX_use_certificate_chain_file(context.get(), cert.c_str()) != 1) {
+      Error("listen_tls.cert_file",
+            absl::StrCat(Quote(cert), ": not a PEM certificate (", OpenSslReason(), ")"));
+    } else if (SSL_CTX_use_PrivateKey_file(context.get(), key.c_str(), SSL_FILETYPE_PEM) != 1) {
+      // Loading the key also checks it against the certificate.
+      if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+        ERR_clear_error();
+        Error("listen_tls.key_file",
+              absl::StrCat(Quote(key), ": not the key of listen_tls.cert_file ", Quote(cert)));
+      } else {
+        Error("listen_tls.key_file",
+              absl::StrCat(Quote(key), ": not a PEM private key (", OpenSslReason(), ")"));
+      }
     }
   }
 
@@ -199,6 +246,11 @@ class Validator {
       Error(FieldPath(path, "api_version"), "required for kind azure_openai");
     }
     CheckBaseUrl(provider.base_url(), FieldPath(path, "base_url"));
+    // Every known mode works with both schemes (prior_knowledge is h2c on http), so only a value
+    // this build does not know is refused.
+    if (!Provider::Http2_IsValid(provider.http2())) {
+      Error(FieldPath(path, "http2"), absl::StrCat("unknown value ", provider.http2()));
+    }
     if (provider.credential_case() == Provider::kApiKeyEnv) {
       const std::string env_path = FieldPath(path, "api_key_env");
       const std::string& var = provider.api_key_env();

@@ -10,10 +10,13 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
 #include <boost/beast/core/string.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "common/http/h2_connection.h"
 #include "common/http/server_state.h"
+#include "common/http/server_tls.h"
 #include "common/http/wire.h"
 
 namespace llmesh::http::internal {
@@ -42,6 +45,12 @@ bool IsParseError(const error_code& ec) {
          ec != bhttp::error::partial_message && ec != bhttp::error::end_of_stream;
 }
 
+asio::awaitable<error_code> TlsWriteAll(http2::TlsStream& stream,
+                                       std::span<const asio::const_buffer> buffers) {
+  auto [ec, n] = co_await asio::async_write(stream, buffers, kUseAwaitable);
+  co_return ec;
+}
+
 }  // namespace
 
 // Marks the connection as writing for the duration of one write, so the deadline bounds it.
@@ -63,34 +72,41 @@ class Connection::WriteScope {
 };
 
 Connection::Connection(std::shared_ptr<ServerState> server, WorkerState& worker,
-                       asio::ip::tcp::socket socket)
+                       asio::ip::tcp::socket socket, asio::ssl::context* tls)
     : server_(std::move(server)),
       worker_(worker),
       limits_(server_->options.limits),
-      socket_(std::move(socket)),
-      deadline_(socket_.get_executor(), [this] { OnTimeout(); }) {}
+      plain_(tls ? std::nullopt : std::optional<asio::ip::tcp::socket>(std::move(socket))),
+      tls_(tls ? std::optional<http2::TlsStream>(std::in_place, std::move(socket), *tls) : std::nullopt),
+      tcp_(tls_ ? &tls_->next_layer() : &*plain_),
+      deadline_(tcp_->get_executor(), [this] { OnTimeout(); }) {}
 
 Connection::~Connection() = default;
 
 void Connection::Spawn(std::shared_ptr<Connection> connection) {
   Connection& self = *connection;
   self.SetDeadline(self.limits_.client_timeout);
-  asio::co_spawn(self.socket_.get_executor(), self.Run(),
+  asio::co_spawn(self.socket().get_executor(), self.Run(),
                  asio::bind_cancellation_slot(
                      self.cancel_.slot(), [keep = std::move(connection)](std::exception_ptr) {}));
 }
 
 void Connection::WakeIfIdle() {
+  if (h2_) {
+    h2_->Drain();
+    return;
+  }
   if (phase_ != Phase::kIdle) return;
   error_code ignored;
-  socket_.cancel(ignored);
+  socket().cancel(ignored);
 }
 
 void Connection::ForceClose() {
   if (ended_) return;
+  if (h2_) h2_->ForceClose();
   cancel_.emit(asio::cancellation_type::terminal);
   error_code ignored;
-  socket_.close(ignored);
+  socket().close(ignored);
 }
 
 asio::awaitable<void> Connection::Run() {
@@ -100,7 +116,12 @@ asio::awaitable<void> Connection::Run() {
     ~EndGuard() { connection->OnRunEnded(); }
   } end_guard{this};
   try {
-    while (co_await ServeOne()) {
+    const Protocol protocol = co_await ChooseProtocol();
+    if (protocol == Protocol::kHttp2) {
+      co_await ServeHttp2();
+    } else if (protocol == Protocol::kHttp1) {
+      while (co_await ServeOne()) {
+      }
     }
   } catch (const std::exception&) {
     // Only a cancelled coroutine (Stop) that starts another operation gets here.
@@ -111,9 +132,9 @@ void Connection::OnRunEnded() {
   ended_ = true;
   ClearDeadline();
   error_code ignored;
-  if (socket_.is_open()) {
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
-    socket_.close(ignored);
+  if (socket().is_open()) {
+    socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    socket().close(ignored);
   }
   unlink();
   server_->active_connections.fetch_sub(1, std::memory_order_acq_rel);
@@ -135,12 +156,12 @@ asio::awaitable<bool> Connection::ServeOne() {
     handler_threw = true;
   }
   if (handler_threw) {
-    if (!started_ && !worker_.stopped && socket_.is_open()) {
+    if (!started_ && !worker_.stopped && socket().is_open()) {
       co_await SendReject(bhttp::status::internal_server_error, "internal error");
     }
     co_return false;
   }
-  if (!complete_ || !keep_alive_ || !socket_.is_open()) co_return false;
+  if (!complete_ || !keep_alive_ || !socket().is_open()) co_return false;
   if (buffer_.size() == 0 && buffer_.capacity() > kMaxIdleBufferCapacity) buffer_.shrink_to_fit();
   co_return true;
 }
@@ -152,7 +173,7 @@ asio::awaitable<bool> Connection::ReadRequest() {
     // finds the read pending and cancels it (WakeIfIdle).
     if (worker_.draining) co_return false;
     SetDeadline(limits_.client_timeout);
-    auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(kReadSize), kUseAwaitable);
+    auto [ec, n] = co_await ReadSome(buffer_.prepare(kReadSize));
     if (ec) co_return false;  // closed by the client, idle timeout, drain or stop
     buffer_.commit(n);
   }
@@ -167,18 +188,22 @@ asio::awaitable<bool> Connection::ReadRequest() {
   error_code ec = ParseBuffered();
   if (!ec && !parser_->is_header_done()) {
     std::tie(ec, std::ignore) =
-        co_await bhttp::async_read_header(socket_, buffer_, *parser_, kUseAwaitable);
+        co_await OnStream([this](auto& stream) {
+          return bhttp::async_read_header(stream, buffer_, *parser_, kUseAwaitable);
+        });
   }
   if (!ec && !parser_->is_done()) {
     const Request& head = parser_->get();
     if (head.version() >= 11 && boost::beast::iequals(head[bhttp::field::expect], "100-continue")) {
       static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      auto [write_ec, written] =
-          co_await asio::async_write(socket_, asio::buffer(kContinue), kUseAwaitable);
+      const std::array<asio::const_buffer, 1> buffers = {asio::buffer(kContinue)};
+      const error_code write_ec = co_await WriteBuffers(buffers);
       if (write_ec) co_return false;
     }
     std::tie(ec, std::ignore) =
-        co_await bhttp::async_read(socket_, buffer_, *parser_, kUseAwaitable);
+        co_await OnStream([this](auto& stream) {
+          return bhttp::async_read(stream, buffer_, *parser_, kUseAwaitable);
+        });
   }
   if (!ec) co_return true;
 
@@ -210,7 +235,7 @@ error_code Connection::ParseBuffered() {
 }
 
 asio::awaitable<void> Connection::SendReject(bhttp::status status, std::string_view reason) {
-  if (worker_.stopped || !socket_.is_open()) co_return;
+  if (worker_.stopped || !socket().is_open()) co_return;
   // The request line may be all that was read (a body over the limit is refused as soon as
   // its content-length is seen); it is empty when not even that arrived.
   const std::string_view target = parser_ ? std::string_view(parser_->get().target()) : std::string_view();
@@ -230,13 +255,13 @@ asio::awaitable<void> Connection::SendReject(bhttp::status status, std::string_v
 
 asio::awaitable<void> Connection::LingeringClose() {
   error_code ignored;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   phase_ = Phase::kReadingRequest;
   SetDeadline(std::min<std::chrono::milliseconds>(limits_.client_timeout, kMaxLingerTime));
   buffer_.clear();
   size_t discarded = 0;
   while (discarded < kMaxLingerBytes) {
-    auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(kReadSize), kUseAwaitable);
+    auto [ec, n] = co_await ReadSome(buffer_.prepare(kReadSize));
     if (ec) break;
     discarded += n;
   }
@@ -295,7 +320,7 @@ asio::awaitable<absl::Status> Connection::StartStream(bhttp::response_header<> h
   error_code ec;
   {
     WriteScope scope(*this);
-    ec = co_await WriteAll(socket_, buffers);
+    ec = co_await WriteBuffers(buffers);
   }
   if (ec) {
     keep_alive_ = false;
@@ -316,7 +341,7 @@ asio::awaitable<absl::Status> Connection::Write(std::string_view data) {
   error_code ec;
   {
     WriteScope scope(*this);
-    ec = co_await WriteAll(socket_, chunk);
+    ec = co_await WriteBuffers(chunk);
   }
   if (ec) {
     keep_alive_ = false;
@@ -340,7 +365,7 @@ asio::awaitable<absl::Status> Connection::WriteRaw(std::string_view data) {
   error_code ec;
   {
     WriteScope scope(*this);
-    ec = co_await WriteAll(socket_, buffers);
+    ec = co_await WriteBuffers(buffers);
   }
   if (ec) {
     keep_alive_ = false;
@@ -353,14 +378,65 @@ asio::awaitable<error_code> Connection::WriteResponse(const Response& response) 
   head_.clear();
   AppendResponseHead(response.base(), head_);
   const std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_), asio::buffer(response.body())};
-  co_return co_await WriteAll(socket_, buffers);
+  co_return co_await WriteBuffers(buffers);
+}
+
+asio::awaitable<Connection::Protocol> Connection::ChooseProtocol() {
+  if (tls_) {
+    // The handshake is a read like a request's: bounded by client_timeout, ended by Drain.
+    phase_ = Phase::kReadingRequest;
+    SetDeadline(limits_.client_timeout);
+    auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::server, kUseAwaitable);
+    if (ec) co_return Protocol::kClosed;
+    co_return SelectedAlpn(tls_->native_handle()) == "h2" ? Protocol::kHttp2 : Protocol::kHttp1;
+  }
+  // A client with prior knowledge starts with the preface; no HTTP/1.1 request does ("PRI" is
+  // reserved for it), so reading until the bytes differ or the preface is complete decides.
+  static constexpr std::string_view kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  // Bounded: every round reads at least one byte or ends.
+  while (true) {
+    const auto buffered = buffer_.data();
+    const std::string_view head(static_cast<const char*>(buffered.data()),
+                                std::min(buffered.size(), kPreface.size()));
+    if (!kPreface.starts_with(head)) co_return Protocol::kHttp1;
+    if (head.size() == kPreface.size()) co_return Protocol::kHttp2;
+    if (worker_.draining) co_return Protocol::kClosed;
+    phase_ = buffer_.size() == 0 ? Phase::kIdle : Phase::kReadingRequest;
+    SetDeadline(limits_.client_timeout);
+    auto [ec, n] = co_await ReadSome(buffer_.prepare(kReadSize));
+    if (ec) co_return Protocol::kClosed;
+    buffer_.commit(n);
+  }
+}
+
+asio::awaitable<void> Connection::ServeHttp2() {
+  // The h2 connection keeps its own deadlines.
+  phase_ = Phase::kHandling;
+  ClearDeadline();
+  if (tls_) {
+    h2_ = std::make_unique<H2Connection>(*server_, worker_, *tls_);
+  } else {
+    h2_ = std::make_unique<H2Connection>(*server_, worker_, *plain_);
+  }
+  const auto buffered = buffer_.data();
+  co_await h2_->Serve(std::string_view(static_cast<const char*>(buffered.data()), buffered.size()));
+  buffer_.clear();
+}
+
+asio::awaitable<std::tuple<error_code, size_t>> Connection::ReadSome(asio::mutable_buffer buffer) {
+  return tls_ ? tls_->async_read_some(buffer, kUseAwaitable)
+              : plain_->async_read_some(buffer, kUseAwaitable);
+}
+
+asio::awaitable<error_code> Connection::WriteBuffers(std::span<const asio::const_buffer> buffers) {
+  return tls_ ? TlsWriteAll(*tls_, buffers) : WriteAll(*plain_, buffers);
 }
 
 asio::awaitable<void> Connection::WaitUntilClientGone() {
   // Bounded by the buffer cap: every iteration either ends the wait or grows the buffer.
   const size_t cap = static_cast<size_t>(limits_.max_header_bytes) + limits_.max_body_bytes;
   while (buffer_.size() <= cap) {
-    auto [ec, n] = co_await socket_.async_read_some(buffer_.prepare(kReadSize), kUseAwaitable);
+    auto [ec, n] = co_await ReadSome(buffer_.prepare(kReadSize));
     if (ec || n == 0) co_return;
     buffer_.commit(n);
   }
@@ -369,10 +445,10 @@ asio::awaitable<void> Connection::WaitUntilClientGone() {
 void Connection::ResetConnection() {
   keep_alive_ = false;
   complete_ = false;
-  if (!socket_.is_open()) return;
+  if (!socket().is_open()) return;
   error_code ignored;
-  socket_.set_option(asio::socket_base::linger(true, 0), ignored);
-  socket_.close(ignored);
+  socket().set_option(asio::socket_base::linger(true, 0), ignored);
+  socket().close(ignored);
 }
 
 void Connection::OnTimeout() {
@@ -384,14 +460,14 @@ void Connection::OnTimeout() {
     case Phase::kReadingRequest:
       // Shutting down the receive side (not just cancelling) makes the timeout stick even if
       // no read is pending at this instant; the write side stays open for the 408.
-      socket_.shutdown(asio::ip::tcp::socket::shutdown_receive, ignored);
+      socket().shutdown(asio::ip::tcp::socket::shutdown_receive, ignored);
       break;
     case Phase::kWriting:
-      socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+      socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
       break;
   }
   timed_out_ = true;
-  socket_.cancel(ignored);
+  socket().cancel(ignored);
 }
 
 }  // namespace llmesh::http::internal

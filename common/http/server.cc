@@ -55,7 +55,8 @@ asio::awaitable<void> AcceptLoop(std::shared_ptr<ServerState> state, WorkerState
     state->active_connections.fetch_add(1, std::memory_order_acq_rel);
     state->accepted_connections.fetch_add(1, std::memory_order_relaxed);
     state->live_coroutines.fetch_add(1, std::memory_order_acq_rel);
-    auto connection = std::make_shared<Connection>(state, *worker, std::move(socket));
+    auto connection =
+        std::make_shared<Connection>(state, *worker, std::move(socket), state->tls.get());
     worker->connections.push_back(*connection);
     Connection::Spawn(std::move(connection));
   }
@@ -113,6 +114,9 @@ absl::Status HttpServer::Start() {
   ServerState& state = *state_;
   if (state.started) return absl::FailedPreconditionError("HttpServer::Start called twice");
   LLMESH_ASSIGN_OR_RETURN(tcp::endpoint endpoint, ParseHostPort(state.options.listen));
+  if (state.options.tls) {
+    LLMESH_ASSIGN_OR_RETURN(state.tls, MakeServerTlsContext(*state.options.tls));
+  }
 
   for (size_t i = 0; i < state.workers.size(); ++i) {
     WorkerState& worker = *state.workers[i];

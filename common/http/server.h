@@ -1,6 +1,12 @@
-// The shared HTTP/1.1 server: accepts connections, parses requests with Beast and hands each
-// one to a Handler. It is the first hop of every listener in the system: the proxy's data
-// listener, the proxy's admin listener, the fake provider and the control plane.
+// The shared HTTP server: accepts connections, reads requests (HTTP/1.1 with Beast, HTTP/2 with
+// nghttp2) and hands each one to a Handler. It is the first hop of every listener in the system:
+// the proxy's data listener, the proxy's admin listener, the fake provider and the control plane.
+//
+// Protocols: without TLS a connection speaks HTTP/1.1, or h2c when it opens with the HTTP/2
+// client preface (prior knowledge; no Upgrade). With ServerOptions::tls every connection does a
+// TLS handshake (bounded by client_timeout) and ALPN picks h2 or HTTP/1.1. Handlers see the same
+// Request and ResponseWriter either way (an h2 request has version() 20); each h2 stream runs its
+// own Handle coroutine, so one connection serves many requests at once.
 //
 // Threading: the server runs on an IoWorkers pool (one io_context per thread). Every worker
 // owns its own SO_REUSEPORT listening socket, so the kernel spreads accepts across workers and a
@@ -10,7 +16,8 @@
 // or after the workers run; Drain/Stop/active_connections from anywhere).
 //
 // Keep-alive, TCP_NODELAY on every accepted socket, `Expect: 100-continue`, chunked streaming
-// and client timeouts are handled here; routing, methods and error shapes are the Handler's.
+// (DATA frames on h2), flow control and client timeouts are handled here; routing, methods and
+// error shapes are the Handler's.
 #pragma once
 
 #include <chrono>
@@ -18,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +36,7 @@
 
 #include "absl/status/status.h"
 #include "common/http/io_workers.h"
+#include "common/http/server_tls.h"
 
 namespace llmesh {
 namespace asio = boost::asio;
@@ -47,8 +56,13 @@ struct ServerLimits {
   uint32_t max_header_bytes = 64 << 10;
   // Bounds the whole reading of a request once its first byte arrived (then 408), the idle
   // wait for the next request on a keep-alive connection (then a silent close), and every
-  // single response write (then the connection is closed).
+  // single response write (then the connection is closed). On HTTP/2: the TLS handshake, an
+  // idle connection without streams (then GOAWAY), and every write of a stream (then
+  // RST_STREAM, or the connection is closed when the connection's write itself is stuck).
   std::chrono::milliseconds client_timeout{60000};
+  // HTTP/2: streams (requests) one connection may have open at once; more are refused with
+  // RST_STREAM REFUSED_STREAM.
+  uint32_t max_concurrent_streams = 100;
 };
 
 // The response side of one request. Implemented by the server; a handler gets one per request.
@@ -59,8 +73,9 @@ class ResponseWriter {
 
   // Sends a complete response: sets Content-Length and the HTTP version, and keeps the
   // connection alive if the request allowed it, the response does not carry
-  // `Connection: close` and the server is not draining. At most once per request, and not
-  // after StartStream. Returns FAILED_PRECONDITION if a response was already started,
+  // `Connection: close` and the server is not draining. On HTTP/2 the connection-specific
+  // fields (Connection, Keep-Alive, Transfer-Encoding, Upgrade) are dropped and completion means
+  // the whole body was written. At most once per request, and not after StartStream. Returns FAILED_PRECONDITION if a response was already started,
   // UNAVAILABLE if the client went away or the write timed out.
   virtual asio::awaitable<absl::Status> Send(Response response) = 0;
 
@@ -69,8 +84,9 @@ class ResponseWriter {
   // it. Same preconditions and codes as Send.
   virtual asio::awaitable<absl::Status> StartStream(boost::beast::http::response_header<> head) = 0;
 
-  // Writes body bytes of a started stream and flushes them at once (one chunk). An empty
-  // `data` writes nothing. FAILED_PRECONDITION without a started stream; UNAVAILABLE if the
+  // Writes body bytes of a started stream and flushes them at once (one chunk; on HTTP/2 DATA
+  // frames, waiting for the client's flow-control window when it is shut). An empty `data`
+  // writes nothing. `data` must stay valid until the call completes. FAILED_PRECONDITION without a started stream; UNAVAILABLE if the
   // client went away or the write timed out.
   virtual asio::awaitable<absl::Status> Write(std::string_view data) = 0;
 
@@ -81,14 +97,15 @@ class ResponseWriter {
   // True once Send or StartStream has put bytes on the wire.
   virtual bool started() const = 0;
 
-  // Completes when the client closes the connection, the connection fails, the server stops
-  // it, or the awaiting coroutine is cancelled. Bytes the client sends meanwhile (a pipelined
+  // Completes when the client closes the connection (on HTTP/2: resets the stream), the
+  // connection fails, the server stops it, or the awaiting coroutine is cancelled. Bytes the client sends meanwhile (a pipelined
   // request) are kept for the next request; more than one request's worth ends the wait too.
   // Must not run concurrently with itself. Used to notice an abandoned request.
   virtual asio::awaitable<void> WaitUntilClientGone() = 0;
 
-  // Closes the connection at once with a TCP reset (SO_LINGER 0), whatever was sent. For
-  // aborting a stream the hard way and for fault injection; the handler should return next.
+  // Closes the connection at once with a TCP reset (SO_LINGER 0), whatever was sent; on HTTP/2
+  // resets just this stream (RST_STREAM INTERNAL_ERROR). For aborting a stream the hard way and
+  // for fault injection; the handler should return next.
   virtual void ResetConnection() = 0;
 };
 
@@ -122,6 +139,8 @@ struct ServerOptions {
   ServerLimits limits;
   // The `listener` field of the "listening" log line: "proxy", "admin", "fake", ...
   std::string name;
+  // Serve TLS only (h2 and HTTP/1.1 by ALPN) with this certificate and key, read at Start.
+  std::optional<ServerTlsFiles> tls;
 };
 
 namespace internal {
@@ -146,8 +165,8 @@ class HttpServer {
 
   // Binds one listening socket per worker (SO_REUSEPORT), prints the "listening" log line
   // and schedules the accept loops; connections are served once the contexts run. Once.
-  // INVALID_ARGUMENT for a bad listen address, UNAVAILABLE when a bind or listen fails,
-  // FAILED_PRECONDITION when called twice.
+  // INVALID_ARGUMENT for a bad listen address or unusable TLS files (blocking reads of them),
+  // UNAVAILABLE when a bind or listen fails, FAILED_PRECONDITION when called twice.
   absl::Status Start();
 
   // The bound port; valid after a successful Start.
@@ -156,7 +175,8 @@ class HttpServer {
   std::string address() const;
 
   // Stops accepting; idle keep-alive connections close at once, busy ones after their current
-  // request (their response carries `Connection: close`). Calls on_drained exactly once, from
+  // request (their response carries `Connection: close`); HTTP/2 connections get GOAWAY and
+  // close once their open streams are done. Calls on_drained exactly once, from
   // a worker thread, when no connection remains or when the deadline passes (then the
   // remaining connections are closed as by Stop). Any thread; needs the workers running.
   void Drain(std::chrono::milliseconds deadline, std::function<void()> on_drained);

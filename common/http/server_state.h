@@ -18,6 +18,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/intrusive/list.hpp>
 
@@ -60,6 +61,8 @@ struct ServerState {
   bool started = false;       // owner thread only
   bool stop_requested = false;  // owner thread only: Stop posts its tasks once
   asio::ip::tcp::endpoint bound;
+  // Set at Start when options.tls is: every accepted connection does a TLS handshake.
+  std::shared_ptr<asio::ssl::context> tls;
 
   std::atomic<size_t> active_connections{0};
   std::atomic<uint64_t> accepted_connections{0};

@@ -64,6 +64,17 @@ failover::OutlierSettings OutlierFrom(const v1::Provider& provider) {
   return settings;
 }
 
+upstream::Http2Mode Http2ModeFrom(v1::Provider::Http2 http2) {
+  switch (http2) {
+    case v1::Provider::OFF:
+      return upstream::Http2Mode::kOff;
+    case v1::Provider::PRIOR_KNOWLEDGE:
+      return upstream::Http2Mode::kPriorKnowledge;
+    default:
+      return upstream::Http2Mode::kAuto;
+  }
+}
+
 bool SameSettings(const failover::OutlierSettings& a, const failover::OutlierSettings& b) {
   return a.consecutive_failures == b.consecutive_failures && a.base_ejection == b.base_ejection &&
          a.max_ejection == b.max_ejection &&
@@ -191,6 +202,7 @@ absl::StatusOr<std::shared_ptr<const ConfigSnapshot>> ConfigSnapshot::Compile(
       continue;
     }
     spec->endpoint = url->endpoint;
+    spec->endpoint.http2 = Http2ModeFrom(p.http2());
     spec->host_header = spec->endpoint.HostHeader();
     spec->base_path = url->base_path;
     spec->api_version = p.api_version();

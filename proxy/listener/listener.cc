@@ -8,6 +8,7 @@ namespace {
 http::ServerOptions ServerOptionsFrom(const ListenerOptions& options) {
   http::ServerOptions server;
   server.listen = options.listen;
+  server.tls = options.tls;
   server.name = "proxy";
   server.limits.max_body_bytes = options.limits.max_request_body_bytes;
   server.limits.max_header_bytes = options.limits.max_request_header_bytes;

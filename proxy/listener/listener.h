@@ -10,6 +10,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -26,6 +27,8 @@ namespace llmesh::listener {
 
 struct ListenerOptions {
   std::string listen = "127.0.0.1:4000";
+  // Set: the listener speaks TLS only (h2 and HTTP/1.1 by ALPN); unset: HTTP/1.1 and h2c.
+  std::optional<http::ServerTlsFiles> tls;
   size_t workers = 1;
   config::Limits limits;
   // The control plane's global weights for every worker's router; null: static weights only.

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <span>
 #include <tuple>
 #include <utility>
 
@@ -36,17 +37,25 @@ using tcp = asio::ip::tcp;
 
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 
-// ALPN protocol list in wire format: length-prefixed names.
+// ALPN protocol lists in wire format: length-prefixed names, preferred first.
 constexpr unsigned char kAlpnHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+constexpr unsigned char kAlpnH2OrHttp11[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+constexpr unsigned char kAlpnH2[] = {2, 'h', '2'};
 
 // Reads are at least this large so a response head and a small body arrive in one read, and at
 // most this large so one exchange cannot grow the buffer without bound between parse steps.
 constexpr size_t kMinRead = 16 << 10;
 constexpr size_t kMaxRead = 64 << 10;
 
+std::span<const unsigned char> AlpnOffer(Http2Mode mode, bool offer_http2) {
+  if (mode == Http2Mode::kPriorKnowledge) return {kAlpnH2, sizeof(kAlpnH2)};
+  if (mode == Http2Mode::kAuto && offer_http2) return {kAlpnH2OrHttp11, sizeof(kAlpnH2OrHttp11)};
+  return {kAlpnHttp11, sizeof(kAlpnHttp11)};
+}
+
 // Sets SNI, ALPN and the name the leaf certificate must carry. OpenSSL's own host check (rather
 // than a verify callback) leaves a precise reason, e.g. "hostname mismatch", in the verify result.
-absl::Status ConfigureTls(SSL* ssl, const std::string& host) {
+absl::Status ConfigureTls(SSL* ssl, const std::string& host, std::span<const unsigned char> alpn) {
   beast::error_code ec;
   asio::ip::make_address(host, ec);
   const bool ip_literal = !ec;
@@ -59,7 +68,7 @@ absl::Status ConfigureTls(SSL* ssl, const std::string& host) {
     ok = X509_VERIFY_PARAM_set1_host(param, host.c_str(), host.size()) && SSL_set_tlsext_host_name(ssl, host.c_str());
   }
   // SSL_set_alpn_protos returns 0 on success.
-  if (ok != 1 || SSL_set_alpn_protos(ssl, kAlpnHttp11, sizeof(kAlpnHttp11)) != 0) {
+  if (ok != 1 || SSL_set_alpn_protos(ssl, alpn.data(), static_cast<unsigned>(alpn.size())) != 0) {
     return absl::UnavailableError(absl::StrCat("tls: cannot configure the session for ", host));
   }
   return absl::OkStatus();
@@ -91,7 +100,8 @@ beast::error_code Connection::EndDeadline(beast::error_code ec) {
   return ec;
 }
 
-asio::awaitable<absl::Status> Connection::Open(const tcp::resolver::results_type& addresses, MonoTime deadline) {
+asio::awaitable<absl::Status> Connection::Open(const tcp::resolver::results_type& addresses, MonoTime deadline,
+                                               bool offer_http2) {
   const asio::cancellation_state cancellation = co_await asio::this_coro::cancellation_state;
   StartDeadline(deadline);
   auto [raw_connect_ec, address] = co_await asio::async_connect(socket(), addresses, kAwait);
@@ -106,15 +116,27 @@ asio::awaitable<absl::Status> Connection::Open(const tcp::resolver::results_type
   }
   beast::error_code option_ec;
   socket().set_option(tcp::no_delay(true), option_ec);
-  if (!tls_) co_return absl::OkStatus();
+  if (!tls_) {
+    http2_ = endpoint_.http2 == Http2Mode::kPriorKnowledge;
+    co_return absl::OkStatus();
+  }
 
   if (CancellationRequested(cancellation)) co_return absl::CancelledError("tls: cancelled");
   SSL* ssl = tls_->native_handle();
-  if (absl::Status s = ConfigureTls(ssl, endpoint_.host); !s.ok()) co_return s;
+  const absl::Status configured = ConfigureTls(ssl, endpoint_.host, AlpnOffer(endpoint_.http2, offer_http2));
+  if (!configured.ok()) co_return configured;
   StartDeadline(deadline);
   auto [raw_handshake_ec] = co_await tls_->async_handshake(ssl::stream_base::client, kAwait);
   const beast::error_code handshake_ec = EndDeadline(raw_handshake_ec);
-  if (!handshake_ec) co_return absl::OkStatus();
+  if (!handshake_ec) {
+    const unsigned char* agreed = nullptr;
+    unsigned agreed_size = 0;
+    SSL_get0_alpn_selected(ssl, &agreed, &agreed_size);
+    const bool h2_agreed = agreed_size == 2 && agreed[0] == 'h' && agreed[1] == '2';
+    http2_ = endpoint_.http2 == Http2Mode::kPriorKnowledge ||
+             (endpoint_.http2 == Http2Mode::kAuto && offer_http2 && h2_agreed);
+    co_return absl::OkStatus();
+  }
   if (handshake_ec == beast::error::timeout) {
     co_return absl::DeadlineExceededError(
         absl::StrCat("tls: deadline passed during the handshake with ", endpoint_.Authority()));

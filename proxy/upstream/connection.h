@@ -85,6 +85,8 @@ class Connection {
 
   const Endpoint& endpoint() const { return endpoint_; }
   boost::asio::ip::tcp::socket& socket() { return tls_ ? tls_->next_layer() : *plain_; }
+  // The TLS stream over socket(), or null for a plain connection.
+  TlsStream* tls_stream() { return tls_ ? &*tls_ : nullptr; }
   boost::beast::flat_buffer& buffer() { return buffer_; }
 
   // True once the connection has served an exchange and come back from the idle list.
@@ -94,11 +96,16 @@ class Connection {
   void set_idle_since(MonoTime t) { idle_since_ = t; }
 
   // TCP connect to the first reachable address, TCP_NODELAY, then for TLS the handshake (SNI for
-  // DNS names, ALPN "http/1.1", chain and host name verification). UNAVAILABLE when the peer
-  // cannot be reached or the handshake or certificate check fails; DEADLINE_EXCEEDED when
-  // `deadline` passes; CANCELLED when the awaiting coroutine is cancelled.
+  // DNS names, chain and host name verification, ALPN by the endpoint's Http2Mode: kPriorKnowledge
+  // offers "h2"; kAuto offers "h2" and "http/1.1" when `offer_http2`, else "http/1.1" like kOff).
+  // UNAVAILABLE when the peer cannot be reached or the handshake or certificate check fails;
+  // DEADLINE_EXCEEDED when `deadline` passes; CANCELLED when the awaiting coroutine is cancelled.
   boost::asio::awaitable<absl::Status> Open(const boost::asio::ip::tcp::resolver::results_type& addresses,
-                                            MonoTime deadline);
+                                            MonoTime deadline, bool offer_http2 = false);
+
+  // After a successful Open: true when the connection is to speak HTTP/2 (prior knowledge, or
+  // ALPN agreed on "h2" under kAuto), false for HTTP/1.1.
+  bool http2() const { return http2_; }
 
   // Serialises `request` onto the connection; its framing fields (Content-Length) must be set.
   // The raw error code is returned so that the caller can tell a stale pooled connection
@@ -137,6 +144,7 @@ class Connection {
   boost::beast::flat_buffer buffer_;
   std::string head_;  // serialized request heads, reused
   bool reused_ = false;
+  bool http2_ = false;
   MonoTime idle_since_{};
 };
 

@@ -1,25 +1,30 @@
-// One HTTP/1.1 request/response exchange on a pooled upstream connection.
+// One request/response exchange with an upstream, whatever the protocol underneath: HTTP/1.1 on a
+// pooled keep-alive connection (Http1Exchange) or one HTTP/2 stream of a multiplexed connection
+// (Http2Exchange).
 //
 // Bottom of the request path: the failover layer gets an Exchange from UpstreamPool::Send, reads
 // the response head, then the body (streamed with ReadSome or whole with ReadAll), and drops the
-// Exchange; the connection goes back to the pool only when the response was read completely and
-// both sides allow keep-alive. Owned by one coroutine on the pool's worker; not thread-safe; never
-// destroyed while one of its methods is being awaited. An Exchange must not outlive its pool.
+// Exchange. Dropping it before the response is complete abandons the request: an HTTP/1.1
+// connection is closed, an HTTP/2 stream is reset (RST_STREAM CANCEL) and its connection carries
+// on. Owned by one coroutine on the pool's worker; not thread-safe; never destroyed while one of
+// its methods is being awaited. An Exchange must not outlive its pool.
 //
 // Status contract of every method (the failover layer decides on the code alone):
-//   ABORTED            connection lost mid-exchange (reset, EOF before the response completed)
+//   ABORTED            connection lost mid-exchange (reset, EOF before the response completed),
+//                      or the upstream reset the HTTP/2 stream
 //   DEADLINE_EXCEEDED  the deadline passed
-//   INTERNAL           the upstream's bytes are not valid HTTP/1.1
+//   INTERNAL           the upstream's bytes are not valid HTTP
 //   RESOURCE_EXHAUSTED ReadAll: the body is larger than allowed
-//   UNAVAILABLE        ReadHead only: the pooled connection was dead and reconnecting failed
-//   CANCELLED          the awaiting coroutine was cancelled (the connection is then closed)
+//   UNAVAILABLE        ReadHead only: the request was never processed and may be sent again —
+//                      the pooled HTTP/1.1 connection was dead and reconnecting failed, or the
+//                      HTTP/2 upstream refused the stream (REFUSED_STREAM) or announced with
+//                      GOAWAY that it will not process it
+//   CANCELLED          the awaiting coroutine was cancelled (the exchange is then abandoned)
 //   FAILED_PRECONDITION called out of order or after an earlier failure
-// After any error the exchange is finished: the connection is closed on destruction.
+// After any error the exchange is finished.
 #pragma once
 
 #include <cstddef>
-#include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 
@@ -29,69 +34,40 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/clock.h"
-#include "proxy/upstream/connection.h"
 
 namespace llmesh::upstream {
 
-class UpstreamPool;
-
 class Exchange {
  public:
+  Exchange() = default;
   Exchange(const Exchange&) = delete;
   Exchange& operator=(const Exchange&) = delete;
-  // Returns the connection to its pool if the response was read completely, the response and the
-  // request allow keep-alive and no stray bytes followed the response; otherwise closes it.
-  ~Exchange();
+  virtual ~Exchange() = default;
 
   // Reads the response head; 1xx interim responses are skipped. `deadline` is an absolute steady
-  // time. If the connection came from the idle list and the peer turns out to have closed it
-  // before sending any response byte, the request is sent once more on a fresh connection
-  // (bounded by the deadline and by the connect/write budgets given to Send), invisibly to the
-  // caller. Call once.
-  boost::asio::awaitable<absl::Status> ReadHead(MonoTime deadline);
+  // time. Call once.
+  virtual boost::asio::awaitable<absl::Status> ReadHead(MonoTime deadline) = 0;
 
-  // The response head. Precondition: ReadHead succeeded. Valid for the Exchange's lifetime.
-  const boost::beast::http::response_header<>& head() const { return parser_->get(); }
+  // The response head (status and fields; on HTTP/2 the pseudo-header :status becomes the
+  // status and the version reads 20). Precondition: ReadHead succeeded. Valid for the Exchange's
+  // lifetime.
+  virtual const boost::beast::http::response_header<>& head() const = 0;
 
-  // The next piece of the body, chunked framing removed, as it arrives; an empty view means the
-  // body is complete (and stays empty on further calls). The view points into the connection's
-  // read buffer and is valid until the next call on this Exchange or its destruction.
+  // The next piece of the body, framing removed, as it arrives; an empty view means the body is
+  // complete (and stays empty on further calls). The view is valid until the next call on this
+  // Exchange or its destruction; taking it is what lets the upstream send more (HTTP/2 flow
+  // control credits the bytes of the previous piece when ReadSome is called again).
   // Precondition: ReadHead succeeded.
-  boost::asio::awaitable<absl::StatusOr<std::string_view>> ReadSome(MonoTime deadline);
+  virtual boost::asio::awaitable<absl::StatusOr<std::string_view>> ReadSome(MonoTime deadline) = 0;
 
-  // The rest of the body in one string. RESOURCE_EXHAUSTED (and the connection is dropped) as
+  // The rest of the body in one string. RESOURCE_EXHAUSTED (and the exchange is abandoned) as
   // soon as it is known to exceed `max_bytes`. Precondition: ReadHead succeeded.
-  boost::asio::awaitable<absl::StatusOr<std::string>> ReadAll(MonoTime deadline, size_t max_bytes);
+  virtual boost::asio::awaitable<absl::StatusOr<std::string>> ReadAll(MonoTime deadline, size_t max_bytes) = 0;
 
   // True once the whole response has been read.
-  bool complete() const { return state_ == State::kComplete; }
+  virtual bool complete() const = 0;
   // True when the exchange runs on a connection that served an earlier exchange.
-  bool reused_connection() const { return connection_ != nullptr && connection_->reused(); }
-
- private:
-  friend class UpstreamPool;
-
-  enum class State : uint8_t { kHeadPending, kBody, kComplete, kFailed };
-
-  // `request` (already written once) is kept until ReadHead returns, in case it must be sent
-  // again; `may_resend` is true when `connection` came from the idle list.
-  Exchange(UpstreamPool& pool, std::unique_ptr<internal::Connection> connection, internal::Request request,
-           bool may_resend, Duration connect_budget, Duration write_budget);
-
-  void ResetParser();
-  // Replaces a dead pooled connection with a fresh one and writes the request again.
-  boost::asio::awaitable<absl::Status> Resend(MonoTime deadline);
-
-  UpstreamPool& pool_;
-  std::unique_ptr<internal::Connection> connection_;
-  std::optional<internal::ResponseParser> parser_;
-  std::optional<internal::Request> request_;  // empty once ReadHead has returned
-  Duration connect_budget_;
-  Duration write_budget_;
-  State state_ = State::kHeadPending;
-  bool may_resend_;
-  bool head_request_;
-  bool request_keep_alive_;
+  virtual bool reused_connection() const = 0;
 };
 
 }  // namespace llmesh::upstream

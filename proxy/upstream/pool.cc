@@ -16,7 +16,9 @@
 #include <boost/beast/http/field.hpp>
 #include <boost/beast/http/verb.hpp>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
+#include "proxy/upstream/http1_exchange.h"
 
 namespace llmesh::upstream {
 namespace {
@@ -54,17 +56,31 @@ struct Lookup {
 
 UpstreamPool::UpstreamPool(asio::io_context& io, PoolOptions options) : io_(io), options_(options) {}
 
-UpstreamPool::~UpstreamPool() { CloseIdle(); }
+UpstreamPool::~UpstreamPool() {
+  for (auto& [endpoint, state] : http2_) {
+    for (internal::Http2Connection* connection : state->connections) connection->Detach();
+  }
+  CloseIdle();
+}
 
 asio::awaitable<absl::StatusOr<std::unique_ptr<Exchange>>> UpstreamPool::Send(const Endpoint& endpoint,
                                                                               internal::Request& request,
                                                                               MonoTime connect_deadline,
                                                                               MonoTime write_deadline) {
-  const asio::cancellation_state cancellation = co_await asio::this_coro::cancellation_state;
   PrepareRequest(endpoint, request);
   const MonoTime now = Now();
   SweepIdle(now);
-  std::unique_ptr<internal::Connection> connection = TakeIdle(endpoint, now);
+  if (endpoint.MaySpeakHttp2()) {
+    co_return co_await SendHttp2(endpoint, request, connect_deadline, write_deadline);
+  }
+  co_return co_await SendHttp1(endpoint, request, connect_deadline, write_deadline, TakeIdle(endpoint, now));
+}
+
+asio::awaitable<absl::StatusOr<std::unique_ptr<Exchange>>> UpstreamPool::SendHttp1(
+    const Endpoint& endpoint, internal::Request& request, MonoTime connect_deadline, MonoTime write_deadline,
+    std::unique_ptr<internal::Connection> connection) {
+  const asio::cancellation_state cancellation = co_await asio::this_coro::cancellation_state;
+  const MonoTime now = Now();
   // Round two only follows a pooled connection found dead while writing; it always uses a fresh
   // connection, so there is never a third.
   for (int round = 0; round < 2; ++round) {
@@ -77,9 +93,9 @@ asio::awaitable<absl::StatusOr<std::unique_ptr<Exchange>>> UpstreamPool::Send(co
     const beast::error_code ec = co_await connection->Write(request, write_deadline);
     if (!ec) {
       const bool reused = connection->reused();
-      co_return std::unique_ptr<Exchange>(new Exchange(*this, std::move(connection), std::move(request), reused,
-                                                       std::max(connect_deadline - now, Duration::zero()),
-                                                       std::max(write_deadline - now, Duration::zero())));
+      co_return std::unique_ptr<Exchange>(new Http1Exchange(*this, std::move(connection), std::move(request), reused,
+                                                            std::max(connect_deadline - now, Duration::zero()),
+                                                            std::max(write_deadline - now, Duration::zero())));
     }
     const bool stale = connection->reused() && internal::IsPeerGone(ec);
     connection->Close();
@@ -89,8 +105,91 @@ asio::awaitable<absl::StatusOr<std::unique_ptr<Exchange>>> UpstreamPool::Send(co
   co_return absl::AbortedError(absl::StrCat("upstream ", endpoint.Authority(), ": connection lost twice"));
 }
 
+asio::awaitable<absl::StatusOr<std::unique_ptr<Exchange>>> UpstreamPool::SendHttp2(const Endpoint& endpoint,
+                                                                                   internal::Request& request,
+                                                                                   MonoTime connect_deadline,
+                                                                                   MonoTime write_deadline) {
+  std::unique_ptr<Http2Endpoint>& slot = http2_[endpoint];
+  if (slot == nullptr) slot = std::make_unique<Http2Endpoint>();
+  Http2Endpoint& state = *slot;
+  bool waited = false;
+  // Each round uses a connection with room, waits for the attempt under way or makes one; a
+  // fresh connection has room, so rounds beyond a few mean the upstream refuses any stream.
+  for (int round = 0; round < 4; ++round) {
+    if (state.http1) {
+      co_return co_await SendHttp1(endpoint, request, connect_deadline, write_deadline, TakeIdle(endpoint, Now()));
+    }
+    for (internal::Http2Connection* connection : state.connections) {
+      if (connection->Available()) co_return connection->StartStream(request);
+    }
+    if (state.opening) {
+      if (absl::Status s = co_await WaitForOpen(state, endpoint, connect_deadline); !s.ok()) co_return s;
+      waited = true;
+      continue;
+    }
+    // The attempt this request waited for found the endpoint unreachable: so would this one. An
+    // attempt that ran out of its own time or was cancelled says nothing about the endpoint, and
+    // the waiter makes one itself.
+    if (waited && state.last_open.code() == absl::StatusCode::kUnavailable) co_return state.last_open;
+
+    state.opening = true;
+    state.last_open = absl::CancelledError("upstream: connection attempt abandoned");
+    // Runs however the attempt ends (even by an exception out of a cancelled await), so that no
+    // waiter is left behind.
+    absl::Cleanup wake_waiters = [&state] {
+      state.opening = false;
+      for (asio::steady_timer* waiter : state.waiters) waiter->cancel();
+      state.waiters.clear();
+    };
+    absl::StatusOr<std::unique_ptr<internal::Connection>> opened =
+        co_await Open(endpoint, connect_deadline, /*offer_http2=*/true);
+    state.last_open = opened.status();
+    std::move(wake_waiters).Invoke();
+    if (!opened.ok()) co_return opened.status();
+    if (!(*opened)->http2()) {
+      state.http1 = true;
+      co_return co_await SendHttp1(endpoint, request, connect_deadline, write_deadline, *std::move(opened));
+    }
+    internal::Http2ConnectionOwner* owner = this;
+    state.connections.push_back(&internal::Http2Connection::Start(
+        io_, std::make_unique<internal::Http2Connection>(io_, *std::move(opened), options_.idle_timeout, owner)));
+  }
+  co_return absl::UnavailableError(
+      absl::StrCat("upstream ", endpoint.Authority(), ": no HTTP/2 connection would take the request"));
+}
+
+asio::awaitable<absl::Status> UpstreamPool::WaitForOpen(Http2Endpoint& state, const Endpoint& endpoint,
+                                                        MonoTime deadline) {
+  const asio::cancellation_state cancellation = co_await asio::this_coro::cancellation_state;
+  if (internal::CancellationRequested(cancellation)) co_return absl::CancelledError("upstream: cancelled");
+  asio::steady_timer timer(io_, deadline);
+  state.waiters.push_back(&timer);
+  auto [ec] = co_await timer.async_wait(kAwait);
+  // Still listed unless the attempt's end woke it.
+  std::erase(state.waiters, &timer);
+  if (internal::CancellationRequested(cancellation)) co_return absl::CancelledError("upstream: cancelled");
+  if (!ec) {
+    co_return absl::DeadlineExceededError(
+        absl::StrCat("connect: deadline passed waiting for the connection to ", endpoint.Authority()));
+  }
+  co_return absl::OkStatus();
+}
+
+void UpstreamPool::OnHttp2ConnectionRetired(internal::Http2Connection& connection) {
+  auto it = http2_.find(connection.endpoint());
+  if (it == http2_.end()) return;
+  std::erase(it->second->connections, &connection);
+}
+
+size_t UpstreamPool::http2_connections() const {
+  size_t count = 0;
+  for (const auto& [endpoint, state] : http2_) count += state->connections.size();
+  return count;
+}
+
 asio::awaitable<absl::StatusOr<std::unique_ptr<internal::Connection>>> UpstreamPool::Open(const Endpoint& endpoint,
-                                                                                          MonoTime deadline) {
+                                                                                          MonoTime deadline,
+                                                                                          bool offer_http2) {
   const asio::cancellation_state cancellation = co_await asio::this_coro::cancellation_state;
   ssl::context* tls_context = nullptr;
   if (endpoint.tls) {
@@ -122,7 +221,7 @@ asio::awaitable<absl::StatusOr<std::unique_ptr<internal::Connection>>> UpstreamP
 
   if (internal::CancellationRequested(cancellation)) co_return absl::CancelledError("upstream: cancelled");
   auto connection = std::make_unique<internal::Connection>(io_, endpoint, tls_context);
-  absl::Status opened = co_await connection->Open(addresses, deadline);
+  absl::Status opened = co_await connection->Open(addresses, deadline, offer_http2);
   if (!opened.ok()) {
     // The host may have moved: look it up again next time rather than retrying stale addresses.
     if (from_cache && opened.code() == absl::StatusCode::kUnavailable) {
@@ -239,6 +338,12 @@ void UpstreamPool::SweepIdle(MonoTime now) {
 }
 
 void UpstreamPool::CloseIdle() {
+  // CloseIfIdle retires the connection, which takes it off the list being walked.
+  std::vector<internal::Http2Connection*> http2;
+  for (auto& [endpoint, state] : http2_) {
+    http2.insert(http2.end(), state->connections.begin(), state->connections.end());
+  }
+  for (internal::Http2Connection* connection : http2) connection->CloseIfIdle();
   for (auto& [endpoint, idle] : idle_) {
     for (std::unique_ptr<internal::Connection>& connection : idle) connection->Close();
   }

@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/fakes/test_http2_client.h"
 
 namespace llmesh::testing {
 namespace {
@@ -66,6 +67,13 @@ http::request<http::string_body> BuildRequest(uint16_t port, http::verb method,
   return req;
 }
 
+constexpr char kNoHttp1Tls[] = "TLS is supported with HttpProtocol::kHttp2 only";
+
+std::chrono::milliseconds Remaining(std::chrono::steady_clock::time_point deadline) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+  return std::max(left, std::chrono::milliseconds(1));
+}
+
 template <typename Body>
 void CopyHead(const http::response<Body>& response, HttpResponse& out) {
   out.status = static_cast<int>(response.result_int());
@@ -75,6 +83,12 @@ void CopyHead(const http::response<Body>& response, HttpResponse& out) {
 
 }  // namespace
 
+std::string ProtocolName(HttpProtocol protocol) {
+  return protocol == HttpProtocol::kHttp2 ? "Http2" : "Http1";
+}
+
+void PrintTo(HttpProtocol protocol, std::ostream* out) { *out << ProtocolName(protocol); }
+
 std::string HttpResponse::Header(std::string_view name) const {
   auto it = headers.find(name);
   return it == headers.end() ? std::string() : std::string(it->value());
@@ -83,27 +97,34 @@ std::string HttpResponse::Header(std::string_view name) const {
 HttpResponse Request(uint16_t port, http::verb method, std::string_view target,
                      std::string_view body, const HttpHeaders& headers,
                      std::chrono::milliseconds timeout) {
+  return Request(ClientOptions{}, port, method, target, body, headers, timeout);
+}
+
+HttpResponse Request(const ClientOptions& options, uint16_t port, http::verb method, std::string_view target,
+                     std::string_view body, const HttpHeaders& headers, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  HttpConnection connection;
+  HttpConnection connection(options);
   absl::Status connected = connection.Connect(port, timeout);
   if (!connected.ok()) {
     HttpResponse failed;
     failed.error = std::string(connected.message());
     return failed;
   }
-  auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(
-      deadline - std::chrono::steady_clock::now());
-  return connection.Send(method, target, body, headers,
-                         std::max(remaining, std::chrono::milliseconds(1)));
+  return connection.Send(method, target, body, headers, Remaining(deadline));
 }
 
-HttpConnection::HttpConnection() : stream_(ioc_) {}
+HttpConnection::HttpConnection(ClientOptions options) : options_(std::move(options)), stream_(ioc_) {}
 
 HttpConnection::~HttpConnection() { Close(); }
 
 absl::Status HttpConnection::Connect(uint16_t port, std::chrono::milliseconds timeout) {
   buffer_.clear();
   port_ = port;
+  if (options_.protocol == HttpProtocol::kHttp2) {
+    h2_ = std::make_unique<Http2Connection>();
+    return h2_->Connect(port, options_.ca_file, timeout);
+  }
+  if (!options_.ca_file.empty()) return absl::UnimplementedError(kNoHttp1Tls);
   beast::error_code ec = ConnectStream(ioc_, stream_, port, timeout);
   if (!ec) return absl::OkStatus();
   std::string what = Describe(absl::StrCat("connect 127.0.0.1:", port), ec);
@@ -117,6 +138,23 @@ HttpResponse HttpConnection::Send(http::verb method, std::string_view target, st
   HttpResponse out;
   if (!is_open()) {
     out.error = "not connected";
+    return out;
+  }
+  if (h2_ != nullptr) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    absl::StatusOr<int32_t> id = h2_->Submit(method, target, body, headers, deadline);
+    if (!id.ok()) {
+      out.error = std::string(id.status().message());
+      return out;
+    }
+    const absl::Status waited = h2_->WaitForEnd(*id, deadline);
+    Http2Connection::Stream& stream = h2_->stream(*id);
+    out.status = stream.status;
+    out.headers = std::move(stream.headers);
+    out.body = std::move(stream.data);
+    out.error = waited.ok() ? stream.error : "timeout";
+    out.keep_alive = h2_->is_open() && !h2_->goaway_received();
+    h2_->Forget(*id);
     return out;
   }
   stream_.expires_after(timeout);
@@ -145,6 +183,11 @@ HttpResponse HttpConnection::Send(http::verb method, std::string_view target, st
 
 bool HttpConnection::WaitForPeerClose(std::chrono::milliseconds timeout) {
   if (!is_open()) return true;
+  if (h2_ != nullptr) {
+    const bool closed = h2_->WaitForConnectionEnd(std::chrono::steady_clock::now() + timeout).ok();
+    h2_->Close();
+    return closed;
+  }
   if (buffer_.size() > 0) return false;
   stream_.expires_after(timeout);
   std::array<char, 512> scratch;
@@ -161,23 +204,28 @@ bool HttpConnection::WaitForPeerClose(std::chrono::milliseconds timeout) {
   return closed_by_peer;
 }
 
-bool HttpConnection::is_open() const { return stream_.socket().is_open(); }
+bool HttpConnection::is_open() const {
+  return h2_ != nullptr ? h2_->is_open() : stream_.socket().is_open();
+}
 
 uint16_t HttpConnection::local_port() const {
+  if (h2_ != nullptr) return h2_->local_port();
   beast::error_code ec;
   tcp::endpoint local = stream_.socket().local_endpoint(ec);
   return ec ? 0 : local.port();
 }
 
 void HttpConnection::Close() {
+  if (h2_ != nullptr) h2_->Close();
   beast::error_code ignored;
   stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
   stream_.socket().close(ignored);
 }
 
-StreamReader::StreamReader() : stream_(ioc_) {}
+StreamReader::StreamReader(ClientOptions options) : options_(std::move(options)), stream_(ioc_) {}
 
 StreamReader::~StreamReader() {
+  if (h2_ != nullptr) h2_->Forget(h2_stream_);
   beast::error_code ignored;
   stream_.socket().close(ignored);
 }
@@ -196,7 +244,16 @@ absl::Status StreamReader::Start(uint16_t port, http::verb method, std::string_v
     return ec == beast::error::timeout ? absl::DeadlineExceededError(what)
                                        : absl::UnavailableError(what);
   };
-  if (parser_.has_value()) return absl::FailedPreconditionError("StreamReader already started");
+  if (parser_.has_value() || h2_ != nullptr) return absl::FailedPreconditionError("StreamReader already started");
+  if (options_.protocol == HttpProtocol::kHttp2) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    own_h2_ = std::make_unique<Http2Connection>();
+    if (absl::Status connected = own_h2_->Connect(port, options_.ca_file, timeout); !connected.ok()) {
+      return fail(connected);
+    }
+    return StartHttp2(*own_h2_, method, target, body, headers, Remaining(deadline));
+  }
+  if (!options_.ca_file.empty()) return fail(absl::UnimplementedError(kNoHttp1Tls));
   parser_.emplace();
   parser_->body_limit(boost::none);
   if (method == http::verb::head) parser_->skip(true);
@@ -219,16 +276,71 @@ absl::Status StreamReader::Start(uint16_t port, http::verb method, std::string_v
   return absl::OkStatus();
 }
 
+absl::Status StreamReader::Start(HttpConnection& connection, http::verb method, std::string_view target,
+                                 std::string_view body, const HttpHeaders& headers,
+                                 std::chrono::milliseconds timeout) {
+  if (parser_.has_value() || h2_ != nullptr) return absl::FailedPreconditionError("StreamReader already started");
+  if (connection.http2() == nullptr) {
+    return absl::FailedPreconditionError("StreamReader::Start on a connection needs a connected HTTP/2 connection");
+  }
+  return StartHttp2(*connection.http2(), method, target, body, headers, timeout);
+}
+
+absl::Status StreamReader::StartHttp2(Http2Connection& connection, http::verb method, std::string_view target,
+                                      std::string_view body, const HttpHeaders& headers,
+                                      std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto fail = [this](absl::Status status) {
+    error_ = std::string(status.message());
+    finished_ = true;
+    return status;
+  };
+  absl::StatusOr<int32_t> id = connection.Submit(method, target, body, headers, deadline);
+  if (!id.ok()) return fail(id.status());
+  h2_ = &connection;
+  h2_stream_ = *id;
+  absl::Status waited = connection.WaitForHead(*id, deadline);
+  Http2Connection::Stream& stream = connection.stream(*id);
+  if (!waited.ok()) {
+    connection.Cancel(*id, deadline + std::chrono::seconds(1));
+    return fail(waited);
+  }
+  if (!stream.head_done) return fail(absl::UnavailableError(absl::StrCat("read head: ", stream.error)));
+  h2_status_ = stream.status;
+  h2_headers_ = std::move(stream.headers);
+  if (stream.data.empty() && (stream.closed || stream.end_stream)) {
+    finished_ = true;
+    clean_end_ = stream.end_stream;
+    error_ = stream.error;
+  }
+  return absl::OkStatus();
+}
+
+void StreamReader::Cancel() {
+  if (finished_) return;
+  finished_ = true;
+  error_ = "cancelled";
+  if (h2_ != nullptr) {
+    h2_->Cancel(h2_stream_, std::chrono::steady_clock::now() + std::chrono::seconds(1));
+    return;
+  }
+  beast::error_code ignored;
+  stream_.socket().close(ignored);
+}
+
 int StreamReader::status() const {
+  if (h2_ != nullptr) return h2_status_;
   return parser_.has_value() ? static_cast<int>(parser_->get().result_int()) : 0;
 }
 
 const http::fields& StreamReader::headers() const {
+  if (h2_ != nullptr) return h2_headers_;
   static const http::fields* const kEmpty = new http::fields();
   return parser_.has_value() ? static_cast<const http::fields&>(parser_->get().base()) : *kEmpty;
 }
 
 std::optional<std::string> StreamReader::NextChunk(std::chrono::milliseconds timeout) {
+  if (h2_ != nullptr) return NextHttp2Chunk(timeout);
   if (finished_ || !parser_.has_value()) return std::nullopt;
   stream_.expires_after(timeout);
   std::array<char, 16384> scratch;
@@ -258,6 +370,30 @@ std::optional<std::string> StreamReader::NextChunk(std::chrono::milliseconds tim
     }
     if (finished_) return std::nullopt;
   }
+}
+
+std::optional<std::string> StreamReader::NextHttp2Chunk(std::chrono::milliseconds timeout) {
+  if (finished_) return std::nullopt;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const absl::Status waited = h2_->WaitForData(h2_stream_, deadline);
+  Http2Connection::Stream& stream = h2_->stream(h2_stream_);
+  std::string piece = std::move(stream.data);
+  stream.data.clear();
+  if (!waited.ok()) {
+    // Like a timed-out HTTP/1.1 read, a timeout finishes the reader; only its stream goes.
+    h2_->Cancel(h2_stream_, deadline + std::chrono::seconds(1));
+    error_ = "timeout";
+    finished_ = true;
+  } else if (stream.closed || stream.end_stream) {
+    finished_ = true;
+    clean_end_ = stream.end_stream;
+    error_ = stream.error;
+  }
+  if (!piece.empty()) {
+    last_chunk_time_ = stream.last_data_time;
+    return piece;
+  }
+  return std::nullopt;
 }
 
 std::string StreamReader::ReadToEnd(std::chrono::milliseconds timeout) {

@@ -1,11 +1,16 @@
-// A small blocking HTTP/1.1 client for integration tests, over Boost.Beast, talking to servers
-// on 127.0.0.1 (llmesh-proxy, its admin listener, llmesh-fake-provider).
+// A small blocking HTTP client for integration tests talking to servers on 127.0.0.1
+// (llmesh-proxy, its admin listener, llmesh-fake-provider): HTTP/1.1 over Boost.Beast, or
+// HTTP/2 over nghttp2 (test_http2_client.h) — h2c with prior knowledge, or h2 over TLS chosen by
+// ALPN when a CA file is given. The protocol is picked by ClientOptions; the calls and result
+// types are the same for both, so a suite can run over either.
 //
 // Not part of the request path: this is the test's side of a connection. Every call blocks the
 // calling thread, runs its own io_context, and has a deadline; a transport failure or timeout
 // is reported in the result (`error`) rather than thrown, so a test can assert on it and print
-// it. Requests get `Host: 127.0.0.1:<port>` and, when they carry a body, `Content-Type:
-// application/json` unless the caller sets those headers; Content-Length is always computed.
+// it. Requests get `Host: 127.0.0.1:<port>` (`:authority` on h2) and, when they carry a body,
+// `Content-Type: application/json` unless the caller sets those headers; Content-Length is
+// always computed. On h2 header names are sent lower-cased; HTTP/1.1 connection headers
+// (Connection, Keep-Alive, Transfer-Encoding) must not be passed there.
 //
 // Threading: objects are not thread-safe; use one per thread. The free functions may be called
 // from any thread at the same time.
@@ -23,6 +28,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,6 +37,24 @@
 #include "absl/status/status.h"
 
 namespace llmesh::testing {
+
+class Http2Connection;
+
+enum class HttpProtocol { kHttp1, kHttp2 };
+
+// "Http1" or "Http2": the suffix of a parametrized test's name.
+std::string ProtocolName(HttpProtocol protocol);
+// How gtest prints a parameter: "Http1" / "Http2".
+void PrintTo(HttpProtocol protocol, std::ostream* out);
+
+// How a client reaches its server.
+struct ClientOptions {
+  HttpProtocol protocol = HttpProtocol::kHttp1;
+  // Empty: plain TCP (for kHttp2: h2c with prior knowledge). Otherwise TLS, the server's
+  // certificate verified for 127.0.0.1 against this CA file (PEM) and ALPN "h2" required.
+  // TLS is supported with kHttp2 only; with kHttp1 every call fails with an error saying so.
+  std::string ca_file;
+};
 
 // Extra request headers, in the order they are added; one with the same name as a default
 // header replaces it.
@@ -41,10 +65,11 @@ struct HttpResponse {
   int status = 0;
   boost::beast::http::fields headers;
   std::string body;
-  // Whether the server left the connection open for another request.
+  // Whether the server left the connection open for another request (h2: open and no GOAWAY).
   bool keep_alive = false;
   // Empty on success; otherwise what went wrong ("timeout", "connect: Connection refused",
-  // "read: end of stream", ...). `status`, `headers` and `body` hold whatever arrived.
+  // "read: end of stream", h2: "stream reset: INTERNAL_ERROR", ...). `status`, `headers` and
+  // `body` hold whatever arrived; a body cut short by a reset or a dead connection is an error.
   std::string error;
 
   // Value of header `name` (case-insensitive), or "" when absent.
@@ -55,11 +80,16 @@ struct HttpResponse {
 HttpResponse Request(uint16_t port, boost::beast::http::verb method, std::string_view target,
                      std::string_view body = {}, const HttpHeaders& headers = {},
                      std::chrono::milliseconds timeout = std::chrono::seconds(10));
+// The same over the protocol `options` pick.
+HttpResponse Request(const ClientOptions& options, uint16_t port, boost::beast::http::verb method,
+                     std::string_view target, std::string_view body = {}, const HttpHeaders& headers = {},
+                     std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
-// A keep-alive connection for several requests in sequence (connection-reuse tests).
+// A connection for several requests: in sequence (HTTP/1.1 keep-alive, connection-reuse
+// tests), or on h2 also at once, each StreamReader started on the connection being one stream.
 class HttpConnection {
  public:
-  HttpConnection();
+  explicit HttpConnection(ClientOptions options = {});
   ~HttpConnection();
   HttpConnection(const HttpConnection&) = delete;
   HttpConnection& operator=(const HttpConnection&) = delete;
@@ -68,45 +98,64 @@ class HttpConnection {
   // errors, DeadlineExceeded on timeout. Precondition: not connected.
   absl::Status Connect(uint16_t port, std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
-  // Sends one request and reads the whole response. After a failure (non-empty `error`) the
-  // connection is closed and further Sends fail until Connect is called again.
+  // Sends one request and reads the whole response. HTTP/1.1: after a failure (non-empty
+  // `error`) the connection is closed and further Sends fail until Connect is called again.
+  // h2: the request is a new stream; a stream's failure (reset, timeout: the stream is then
+  // cancelled) leaves the connection and its other streams as they are.
   HttpResponse Send(boost::beast::http::verb method, std::string_view target,
                     std::string_view body = {}, const HttpHeaders& headers = {},
                     std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
   // Waits for the server to close the connection (EOF or reset). True if it did within
   // `timeout`; false if it stayed open (the connection is then closed by this call, because a
-  // timed-out Beast stream is unusable) or if it sent unexpected bytes instead.
+  // timed-out Beast stream is unusable) or if it sent unexpected bytes instead (HTTP/1.1).
   bool WaitForPeerClose(std::chrono::milliseconds timeout);
 
   bool is_open() const;
   // This side's port of the connection, 0 when not connected: tells connections apart.
   uint16_t local_port() const;
+  const ClientOptions& options() const { return options_; }
+  // The h2 connection; null for HTTP/1.1 or before Connect.
+  Http2Connection* http2() { return h2_.get(); }
 
   void Close();
 
  private:
+  ClientOptions options_;
   boost::asio::io_context ioc_;
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
   uint16_t port_ = 0;
+  std::unique_ptr<Http2Connection> h2_;
 };
 
 // A streamed response read as it arrives: for SSE, time-to-first-token and
 // "a broken stream must not end cleanly" tests.
 class StreamReader {
  public:
-  StreamReader();
+  explicit StreamReader(ClientOptions options = {});
+  // h2: cancels its stream (RST_STREAM) unless it ended.
   ~StreamReader();
   StreamReader(const StreamReader&) = delete;
   StreamReader& operator=(const StreamReader&) = delete;
 
   // Connects to 127.0.0.1:port, sends the request and reads the response head. OK when a head
   // arrived (any status); Unavailable / DeadlineExceeded / Internal otherwise (see error()).
-  // Call once per StreamReader.
+  // Call Start once per StreamReader.
   absl::Status Start(uint16_t port, boost::beast::http::verb method, std::string_view target,
                      std::string_view body = {}, const HttpHeaders& headers = {},
                      std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // The same as one more stream of an open h2 `connection` (the reader's own options are not
+  // used), which must outlive the reader; several readers on one connection read their
+  // streams independently. FailedPrecondition on an HTTP/1.1 connection.
+  absl::Status Start(HttpConnection& connection, boost::beast::http::verb method, std::string_view target,
+                     std::string_view body = {}, const HttpHeaders& headers = {},
+                     std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+  // Abandons the response: h2 resets the stream (RST_STREAM CANCEL; the connection and its
+  // other streams carry on), HTTP/1.1 closes the connection. The reader is finished, with
+  // error() "cancelled" unless the body had already ended.
+  void Cancel();
 
   // Status and headers of the response head. Valid after Start returned OK.
   int status() const;
@@ -128,8 +177,9 @@ class StreamReader {
   std::string ReadToEnd(std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
   // True once the body ended as HTTP says it should: the terminating zero-length chunk for
-  // chunked encoding, all Content-Length bytes otherwise. False after an EOF or reset
-  // mid-body, and while the body is still being read.
+  // chunked encoding, all Content-Length bytes otherwise, END_STREAM on h2. False after an EOF
+  // or reset mid-body (h2: RST_STREAM or GOAWAY before END_STREAM), and while the body is still
+  // being read.
   bool ClosedCleanly() const { return clean_end_; }
 
   // True once no more bytes can come: clean end, error or timeout.
@@ -139,10 +189,21 @@ class StreamReader {
   const std::string& error() const { return error_; }
 
  private:
+  absl::Status StartHttp2(Http2Connection& connection, boost::beast::http::verb method, std::string_view target,
+                          std::string_view body, const HttpHeaders& headers, std::chrono::milliseconds timeout);
+  std::optional<std::string> NextHttp2Chunk(std::chrono::milliseconds timeout);
+
+  ClientOptions options_;
   boost::asio::io_context ioc_;
   boost::beast::tcp_stream stream_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;
+  // h2: the connection the stream is on (owned by the reader when it opened it) and the stream.
+  std::unique_ptr<Http2Connection> own_h2_;
+  Http2Connection* h2_ = nullptr;
+  int32_t h2_stream_ = 0;
+  int h2_status_ = 0;
+  boost::beast::http::fields h2_headers_;
   std::chrono::steady_clock::time_point last_chunk_time_{};
   bool clean_end_ = false;
   bool finished_ = false;

@@ -22,6 +22,10 @@ std::string_view FlavorName(Flavor flavor);
 
 struct FakeProviderOptions {
   std::string listen = "127.0.0.1:0";
+  // Both set: serve TLS only, h2 and HTTP/1.1 by ALPN (PEM files, read at Start). Without them
+  // the fake serves HTTP/1.1 and h2c (prior knowledge) on the plain port.
+  std::string tls_cert_file;
+  std::string tls_key_file;
   size_t workers = 1;
   // Prefix of the generated content ("<name>-0 <name>-1 ..."), owner of the listed models.
   std::string name = "fake";

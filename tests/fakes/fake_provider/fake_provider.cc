@@ -39,6 +39,10 @@ FakeProvider::FakeProvider(FakeProviderOptions options) {
   http::ServerOptions server_options;
   server_options.listen = state_->options.listen;
   server_options.name = "fake";
+  if (!state_->options.tls_cert_file.empty() || !state_->options.tls_key_file.empty()) {
+    server_options.tls =
+        http::ServerTlsFiles{state_->options.tls_cert_file, state_->options.tls_key_file};
+  }
   server_ = std::make_unique<http::HttpServer>(
       *workers_, server_options, [this](size_t i) -> http::Handler& { return *handlers_[i]; });
   state_->server = server_.get();

@@ -2,6 +2,10 @@
 //
 //   llmesh-fake-provider --listen 127.0.0.1:0 [--workers N] [--name NAME]
 //                        [--flavor openai|anthropic|gemini] [--api-key KEY] [--models a,b,c]
+//                        [--tls-cert FILE --tls-key FILE]
+//
+// Serves HTTP/1.1 and h2c (prior knowledge) on the plain port; with --tls-cert/--tls-key, TLS
+// only, h2 or HTTP/1.1 as the client's ALPN picks.
 //
 // Prints {"msg":"listening","listener":"fake","address":...} on stderr once bound; exits 0 on
 // SIGTERM or SIGINT, 2 on a usage error, 1 if it cannot listen.
@@ -21,7 +25,7 @@ namespace {
 constexpr std::string_view kUsage =
     "usage: llmesh-fake-provider [--listen HOST:PORT] [--workers N] [--name NAME]\n"
     "                            [--flavor openai|anthropic|gemini] [--api-key KEY]\n"
-    "                            [--models a,b,c]\n";
+    "                            [--models a,b,c] [--tls-cert FILE --tls-key FILE]\n";
 
 int UsageError(std::string_view message) {
   std::fprintf(stderr, "llmesh-fake-provider: %.*s\n%.*s", static_cast<int>(message.size()),
@@ -64,12 +68,20 @@ int main(int argc, char** argv) {
       options.flavor = *flavor;
     } else if (arg == "--api-key") {
       options.api_key = std::string(value);
+    } else if (arg == "--tls-cert") {
+      options.tls_cert_file = std::string(value);
+    } else if (arg == "--tls-key") {
+      options.tls_key_file = std::string(value);
     } else if (arg == "--models") {
       options.models =
           absl::StrSplit(absl::string_view(value.data(), value.size()), ',', absl::SkipEmpty());
     } else {
       return UsageError("unknown flag " + std::string(arg));
     }
+  }
+
+  if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
+    return UsageError("--tls-cert and --tls-key go together");
   }
 
   // Block the stop signals in every thread (workers inherit the mask) and take them

@@ -9,7 +9,7 @@ namespace {
 
 using std::chrono::milliseconds;
 
-class FailoverTest : public ProxyTest {
+class FailoverTest : public ProxyProtocolTest {
  protected:
   void SetUp() override {
     primary_ = &StartProvider("primary");
@@ -19,7 +19,7 @@ class FailoverTest : public ProxyTest {
   FakeProviderProcess* secondary_ = nullptr;
 };
 
-TEST_F(FailoverTest, PrimaryAlways503IsEjectedAndSecondaryAnswersEveryRequest) {
+TEST_P(FailoverTest, PrimaryAlways503IsEjectedAndSecondaryAnswersEveryRequest) {
   StartProxy(ChatConfig());
   primary_->Script(R"({"status":503,"error_code":"server_is_overloaded"})");
   for (int i = 0; i < 200; ++i) {
@@ -36,7 +36,7 @@ TEST_F(FailoverTest, PrimaryAlways503IsEjectedAndSecondaryAnswersEveryRequest) {
   EXPECT_EQ(health.at("ejections_total").as_int64(), 1);
 }
 
-TEST_F(FailoverTest, RateLimitedPrimaryCoolsDownForItsRetryAfterWithoutDelayingRequests) {
+TEST_P(FailoverTest, RateLimitedPrimaryCoolsDownForItsRetryAfterWithoutDelayingRequests) {
   StartProxy(ChatConfig());
   primary_->Script(R"({"status":429,"headers":{"retry-after":"2"},"count":1})");
 
@@ -71,7 +71,7 @@ TEST_F(FailoverTest, RateLimitedPrimaryCoolsDownForItsRetryAfterWithoutDelayingR
   EXPECT_EQ(primary_->Requests(), 2u);
 }
 
-TEST_F(FailoverTest, FivePercentRandomFailuresAreInvisibleToClients) {
+TEST_P(FailoverTest, FivePercentRandomFailuresAreInvisibleToClients) {
   StartProxy(ChatConfig());
   primary_->Script(R"({"status":500,"fail_probability":0.05})");
   for (int i = 0; i < 300; ++i) {
@@ -87,7 +87,7 @@ TEST_F(FailoverTest, FivePercentRandomFailuresAreInvisibleToClients) {
 }
 
 // Streams are bounded by first_byte, non-streamed answers by per_try.
-TEST_F(FailoverTest, HangingPrimaryIsLeftAfterItsTimeout) {
+TEST_P(FailoverTest, HangingPrimaryIsLeftAfterItsTimeout) {
   StartProxy(ChatConfig("    timeouts: {first_byte: 300ms, per_try: 300ms}\n"));
   primary_->Script(R"({"hang":true})");
   for (bool stream : {false, true}) {
@@ -99,7 +99,7 @@ TEST_F(FailoverTest, HangingPrimaryIsLeftAfterItsTimeout) {
   EXPECT_EQ(Metric("llmesh_failovers_total", {R"(reason="timeout")"}), 2);
 }
 
-TEST_F(FailoverTest, MalformedUpstreamBodyFailsOver) {
+TEST_P(FailoverTest, MalformedUpstreamBodyFailsOver) {
   StartProxy(ChatConfig());
   primary_->Script(R"({"malformed":true})");
   for (bool stream : {false, true}) {
@@ -110,7 +110,7 @@ TEST_F(FailoverTest, MalformedUpstreamBodyFailsOver) {
   EXPECT_EQ(Metric("llmesh_failovers_total", {R"(reason="malformed")"}), 2);
 }
 
-TEST_F(FailoverTest, ClientFaultIsAnsweredAtOnceWithTheProvidersError) {
+TEST_P(FailoverTest, ClientFaultIsAnsweredAtOnceWithTheProvidersError) {
   StartProxy(ChatConfig());
   primary_->Script(
       R"({"status":400,"error_type":"invalid_request_error","error_code":"invalid_value","error_message":"temperature must be at most 2"})");
@@ -123,7 +123,7 @@ TEST_F(FailoverTest, ClientFaultIsAnsweredAtOnceWithTheProvidersError) {
   EXPECT_EQ(secondary_->Requests(), 0u);
 }
 
-TEST_F(FailoverTest, RejectedKeyIsSkippedWithoutCountingAgainstProviderHealth) {
+TEST_P(FailoverTest, RejectedKeyIsSkippedWithoutCountingAgainstProviderHealth) {
   StartProxy(ChatConfig());
   primary_->Script(R"({"status":401,"error_type":"invalid_request_error","error_code":"invalid_api_key"})");
   for (int i = 0; i < 8; ++i) {
@@ -137,7 +137,7 @@ TEST_F(FailoverTest, RejectedKeyIsSkippedWithoutCountingAgainstProviderHealth) {
   EXPECT_EQ(Metric("llmesh_failovers_total", {R"(reason="auth")"}), 8);
 }
 
-TEST_F(FailoverTest, EveryTargetFailingReturns503NamingTheLastCause) {
+TEST_P(FailoverTest, EveryTargetFailingReturns503NamingTheLastCause) {
   StartProxy(ChatConfig());
   primary_->Script(R"({"status":503})");
   secondary_->Script(R"({"status":502,"body":"<html>bad gateway</html>","content_type":"text/html"})");
@@ -150,7 +150,7 @@ TEST_F(FailoverTest, EveryTargetFailingReturns503NamingTheLastCause) {
   EXPECT_EQ(body.at("error").at("code").as_string(), "upstream_server_error");
 }
 
-TEST_F(FailoverTest, EveryTargetRateLimitedReturns429WithRetryAfter) {
+TEST_P(FailoverTest, EveryTargetRateLimitedReturns429WithRetryAfter) {
   StartProxy(ChatConfig());
   primary_->Script(R"({"status":429,"headers":{"retry-after":"3"}})");
   secondary_->Script(R"({"status":429,"headers":{"retry-after":"3"}})");
@@ -170,6 +170,8 @@ TEST_F(FailoverTest, EveryTargetRateLimitedReturns429WithRetryAfter) {
   EXPECT_EQ(primary_->Requests(), 1u);
   EXPECT_EQ(secondary_->Requests(), 1u);
 }
+
+INSTANTIATE_TEST_SUITE_P(, FailoverTest, kBothProtocols, ProtocolTestName);
 
 }  // namespace
 }  // namespace llmesh::testing

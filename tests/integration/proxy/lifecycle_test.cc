@@ -14,7 +14,7 @@ using std::chrono::milliseconds;
 
 constexpr milliseconds kLogTimeout{10000};
 
-class LifecycleTest : public ProxyTest {
+class LifecycleTest : public ProxyProtocolTest {
  protected:
   void SetUp() override {
     primary_ = &StartProvider("primary");
@@ -36,7 +36,7 @@ class LifecycleTest : public ProxyTest {
   FakeProviderProcess* secondary_ = nullptr;
 };
 
-TEST_F(LifecycleTest, SighupReloadsTheFileAndNewRequestsFollowTheNewRoute) {
+TEST_P(LifecycleTest, SighupReloadsTheFileAndNewRequestsFollowTheNewRoute) {
   StartProxy(ChatConfig());
   HttpResponse before = Chat();
   ASSERT_EQ(before.status, 200) << before.body;
@@ -59,7 +59,7 @@ TEST_F(LifecycleTest, SighupReloadsTheFileAndNewRequestsFollowTheNewRoute) {
   EXPECT_EQ(secondary_->Requests(), 5u);
 }
 
-TEST_F(LifecycleTest, SighupWithAnInvalidFileIsRejectedAndThePreviousConfigKeepsServing) {
+TEST_P(LifecycleTest, SighupWithAnInvalidFileIsRejectedAndThePreviousConfigKeepsServing) {
   StartProxy(ChatConfig());
   const std::string version_before = ParseJson(Admin("/config_dump").body).at("version").as_string().c_str();
 
@@ -73,11 +73,11 @@ TEST_F(LifecycleTest, SighupWithAnInvalidFileIsRejectedAndThePreviousConfigKeeps
   EXPECT_EQ(Admin("/readyz").status, 200);
 }
 
-TEST_F(LifecycleTest, SigtermLetsAStreamInFlightFinishCleanlyThenExitsZero) {
+TEST_P(LifecycleTest, SigtermLetsAStreamInFlightFinishCleanlyThenExitsZero) {
   StartProxy(ChatConfig({}, "limits: {drain_timeout: 10s}\n"));
   primary_->Script(R"({"chunk_interval_ms":300})");
 
-  StreamReader reader;
+  StreamReader reader(client());
   ASSERT_TRUE(reader.Start(proxy_port(), beast_http::verb::post, "/v1/chat/completions", ChatBody(/*stream=*/true))
                   .ok())
       << reader.error();
@@ -113,6 +113,8 @@ TEST_F(LifecycleTest, SigtermLetsAStreamInFlightFinishCleanlyThenExitsZero) {
   EXPECT_EQ(*exit_code, 0) << proxy().Output();
   EXPECT_LT(std::chrono::steady_clock::now() - signalled, std::chrono::seconds(10));
 }
+
+INSTANTIATE_TEST_SUITE_P(, LifecycleTest, kBothProtocols, ProtocolTestName);
 
 }  // namespace
 }  // namespace llmesh::testing

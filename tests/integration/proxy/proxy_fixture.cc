@@ -10,8 +10,18 @@ constexpr std::chrono::seconds kStartTimeout{20};
 
 }  // namespace
 
+void ProxyTest::UseProtocol(HttpProtocol protocol) {
+  protocol_ = protocol;
+  if (protocol != HttpProtocol::kHttp2 || provider_tls_.has_value()) return;
+  TestPki pki;
+  const CertifiedKey cert = pki.Issue({}, {"127.0.0.1"});
+  provider_tls_ = FakeProviderTls{temp_.WriteFile("provider-cert.pem", cert.cert_pem),
+                                  temp_.WriteFile("provider-key.pem", cert.key_pem),
+                                  temp_.WriteFile("provider-ca.pem", pki.ca_pem())};
+}
+
 FakeProviderProcess& ProxyTest::StartProvider(std::string_view name, std::string_view flavor) {
-  providers_.push_back(FakeProviderProcess::Start(name, flavor));
+  providers_.push_back(FakeProviderProcess::Start(name, flavor, provider_tls_ ? &*provider_tls_ : nullptr));
   return *providers_.back();
 }
 
@@ -29,6 +39,7 @@ std::string ProxyTest::ChatConfig(std::string_view route_extra, std::string_view
     yaml += "    kind: " + fake->Kind() + "\n";
     yaml += "    base_url: " + fake->BaseUrl() + "\n";
     yaml += "    api_key_env: KEY_" + fake->name + "\n";
+    if (!fake->ca_file.empty()) yaml += "    ca_file: " + fake->ca_file + "\n";
     yaml += "    models: [{name: fake-model, context_window: 1000, input_usd_per_mtok: 1, output_usd_per_mtok: 2}]\n";
     yaml += provider_extra;
   }
@@ -69,8 +80,13 @@ std::string ProxyTest::ChatBody(bool stream, std::string_view model) const {
   return boost::json::serialize(body);
 }
 
+HttpResponse ProxyTest::ProxyRequest(beast_http::verb method, std::string_view target, std::string_view body,
+                                     const HttpHeaders& headers) const {
+  return Request(client(), proxy_port_, method, target, body, headers);
+}
+
 HttpResponse ProxyTest::Chat(bool stream, std::string_view model, const HttpHeaders& headers) const {
-  return Request(proxy_port_, beast_http::verb::post, "/v1/chat/completions", ChatBody(stream, model), headers);
+  return ProxyRequest(beast_http::verb::post, "/v1/chat/completions", ChatBody(stream, model), headers);
 }
 
 HttpResponse ProxyTest::Admin(std::string_view path) const {
@@ -113,6 +129,10 @@ boost::json::object ProxyTest::ProviderHealth(std::string_view provider) const {
   }
   ADD_FAILURE() << "no provider " << provider << " in " << response.body;
   return {};
+}
+
+std::string ProtocolTestName(const ::testing::TestParamInfo<HttpProtocol>& info) {
+  return ProtocolName(info.param);
 }
 
 bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {

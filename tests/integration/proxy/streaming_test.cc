@@ -3,6 +3,7 @@
 // trace, a failure after it ends the stream with an error event and never with a clean end.
 #include <chrono>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -40,7 +41,7 @@ bool HasUsageObject(const std::string& event) {
   return usage != nullptr && usage->is_object();
 }
 
-class StreamingTest : public ProxyTest {
+class StreamingTest : public ProxyProtocolTest {
  protected:
   void SetUp() override {
     primary_ = &StartProvider("primary");
@@ -57,10 +58,10 @@ class StreamingTest : public ProxyTest {
   FakeProviderProcess* secondary_ = nullptr;
 };
 
-TEST_F(StreamingTest, FirstChunkReachesClientBeforeUpstreamFinishes) {
+TEST_P(StreamingTest, FirstChunkReachesClientBeforeUpstreamFinishes) {
   StartProxy(ChatConfig());
   primary_->Script(R"({"chunks":3,"chunk_interval_ms":400})");
-  StreamReader reader;
+  StreamReader reader(client());
   StartStream(reader, ChatBody(/*stream=*/true));
   ASSERT_EQ(reader.status(), 200);
   EXPECT_EQ(reader.headers()["x-llmesh-provider"], "primary");
@@ -85,7 +86,7 @@ TEST_F(StreamingTest, FirstChunkReachesClientBeforeUpstreamFinishes) {
   EXPECT_EQ(StreamedText(events), "primary-0 primary-1 primary-2 ");
 }
 
-TEST_F(StreamingTest, ResetBeforeFirstContentFailsOverInvisibly) {
+TEST_P(StreamingTest, ResetBeforeFirstContentFailsOverInvisibly) {
   StartProxy(ChatConfig());
   // Only the role chunk goes out before the reset: nothing the client could have seen.
   primary_->Script(R"({"reset_after_events":1})");
@@ -103,11 +104,11 @@ TEST_F(StreamingTest, ResetBeforeFirstContentFailsOverInvisibly) {
   EXPECT_EQ(Metric("llmesh_failovers_total", {R"(from_provider="primary")", R"(reason="reset")"}), 1);
 }
 
-TEST_F(StreamingTest, ResetAfterContentEndsStreamWithErrorEventNotACleanEnd) {
+TEST_P(StreamingTest, ResetAfterContentEndsStreamWithErrorEventNotACleanEnd) {
   StartProxy(ChatConfig());
   // Role chunk, primary-0, primary-1, then a TCP reset.
   primary_->Script(R"({"reset_after_events":3})");
-  StreamReader reader;
+  StreamReader reader(client());
   StartStream(reader, ChatBody(/*stream=*/true));
   ASSERT_EQ(reader.status(), 200);
   EXPECT_EQ(reader.headers()["x-llmesh-provider"], "primary");
@@ -116,7 +117,8 @@ TEST_F(StreamingTest, ResetAfterContentEndsStreamWithErrorEventNotACleanEnd) {
   const std::string body = reader.ReadToEnd();
   EXPECT_TRUE(reader.finished());
   EXPECT_FALSE(reader.ClosedCleanly());
-  // The proxy ended the connection itself rather than leaving the client to time out.
+  // The proxy ended the connection (h2: the stream) itself rather than leaving the client to
+  // time out.
   EXPECT_NE(reader.error(), "timeout");
 
   std::vector<std::string> events = SseEvents(body);
@@ -133,7 +135,7 @@ TEST_F(StreamingTest, ResetAfterContentEndsStreamWithErrorEventNotACleanEnd) {
   EXPECT_EQ(secondary_->Requests(), 0u);
 }
 
-TEST_F(StreamingTest, ErrorEventBeforeContentFailsOver) {
+TEST_P(StreamingTest, ErrorEventBeforeContentFailsOver) {
   StartProxy(ChatConfig());
   primary_->Script(R"({"error_after_events":1})");
   HttpResponse response = Chat(/*stream=*/true);
@@ -150,7 +152,7 @@ TEST_F(StreamingTest, ErrorEventBeforeContentFailsOver) {
   EXPECT_EQ(secondary_->Requests(), 1u);
 }
 
-TEST_F(StreamingTest, StreamUsageChunkOnlyWhenClientAsks) {
+TEST_P(StreamingTest, StreamUsageChunkOnlyWhenClientAsks) {
   std::string yaml = ChatConfig();
   const std::string access_log = temp().path() + "/access.log";
   const std::string off = "access_log: {path: off}\n";
@@ -172,8 +174,8 @@ TEST_F(StreamingTest, StreamUsageChunkOnlyWhenClientAsks) {
 
   boost::json::object body = ParseJson(ChatBody(/*stream=*/true)).as_object();
   body["stream_options"] = boost::json::object{{"include_usage", true}};
-  HttpResponse with_usage = Request(proxy_port(), beast_http::verb::post, "/v1/chat/completions",
-                                    boost::json::serialize(body));
+  HttpResponse with_usage = ProxyRequest(beast_http::verb::post, "/v1/chat/completions",
+                                         boost::json::serialize(body));
   ASSERT_EQ(with_usage.status, 200) << with_usage.body << with_usage.error;
   std::vector<std::string> events = SseEvents(with_usage.body);
   ASSERT_GE(events.size(), 2u) << with_usage.body;
@@ -212,6 +214,77 @@ TEST_F(StreamingTest, StreamUsageChunkOnlyWhenClientAsks) {
     EXPECT_GT(record.at("prompt_tokens").to_number<int>(), 0);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(, StreamingTest, kBothProtocols, ProtocolTestName);
+
+// h2 only: the streams of one client connection are independent of each other.
+class StreamingHttp2Test : public StreamingTest {};
+
+TEST_P(StreamingHttp2Test, ClientResettingOneStreamLeavesTheConnectionsOtherStreamsServed) {
+  StartProxy(ChatConfig());
+  // The first request streams for about five seconds; later ones are answered at once.
+  primary_->Script(R"({"chunks":50,"chunk_interval_ms":100,"count":1})");
+  HttpConnection connection(client());
+  ASSERT_TRUE(connection.Connect(proxy_port()).ok());
+
+  StreamReader slow;
+  ASSERT_TRUE(slow.Start(connection, beast_http::verb::post, "/v1/chat/completions", ChatBody(/*stream=*/true)).ok())
+      << slow.error();
+  ASSERT_EQ(slow.status(), 200);
+  std::string received;
+  for (int i = 0; i < 100 && received.find("primary-0") == std::string::npos; ++i) {
+    std::optional<std::string> piece = slow.NextChunk(milliseconds(5000));
+    ASSERT_TRUE(piece.has_value()) << slow.error() << "\nreceived: " << received;
+    received += *piece;
+  }
+
+  // A second stream on the same connection is answered in full while the first is open.
+  StreamReader quick;
+  ASSERT_TRUE(quick.Start(connection, beast_http::verb::post, "/v1/chat/completions", ChatBody(/*stream=*/true)).ok())
+      << quick.error();
+  ASSERT_EQ(quick.status(), 200);
+  const std::string quick_body = quick.ReadToEnd();
+  EXPECT_TRUE(quick.ClosedCleanly()) << quick.error();
+  EXPECT_EQ(StreamedText(SseEvents(quick_body)), "primary-0 primary-1 primary-2 ");
+  ASSERT_FALSE(slow.finished());
+  EXPECT_EQ(primary_->Stats().at("in_flight").to_number<int>(), 1);
+
+  // RST_STREAM on the first: the proxy gives up its upstream request long before it would end.
+  slow.Cancel();
+  EXPECT_TRUE(WaitFor([&] { return primary_->Stats().at("in_flight").to_number<int>() == 0; }, milliseconds(2000)));
+
+  // The connection keeps serving new streams.
+  HttpResponse after = connection.Send(beast_http::verb::post, "/v1/chat/completions", ChatBody(/*stream=*/false));
+  EXPECT_EQ(after.status, 200) << after.body << after.error;
+  EXPECT_TRUE(connection.is_open());
+  EXPECT_EQ(primary_->Requests(), 3u);
+}
+
+TEST_P(StreamingHttp2Test, ConcurrentStreamsOnOneConnectionAreServedTogether) {
+  StartProxy(ChatConfig());
+  // Each stream lasts over a second after its head, long enough to have all of them open.
+  primary_->Script(R"({"chunks":3,"chunk_interval_ms":600})");
+  HttpConnection connection(client());
+  ASSERT_TRUE(connection.Connect(proxy_port()).ok());
+  constexpr int kStreams = 16;
+  std::vector<std::unique_ptr<StreamReader>> readers;
+  for (int i = 0; i < kStreams; ++i) {
+    StreamReader& reader = *readers.emplace_back(std::make_unique<StreamReader>());
+    ASSERT_TRUE(reader.Start(connection, beast_http::verb::post, "/v1/chat/completions", ChatBody(true)).ok())
+        << reader.error();
+    ASSERT_EQ(reader.status(), 200);
+  }
+  // Every stream has its head, so every upstream request is open at once.
+  EXPECT_EQ(primary_->Stats().at("in_flight").to_number<int>(), kStreams);
+  for (std::unique_ptr<StreamReader>& reader : readers) {
+    const std::string body = reader->ReadToEnd();
+    EXPECT_TRUE(reader->ClosedCleanly()) << reader->error();
+    EXPECT_EQ(StreamedText(SseEvents(body)), "primary-0 primary-1 primary-2 ");
+  }
+  EXPECT_EQ(primary_->Requests(), static_cast<uint64_t>(kStreams));
+}
+
+INSTANTIATE_TEST_SUITE_P(, StreamingHttp2Test, ::testing::Values(HttpProtocol::kHttp2), ProtocolTestName);
 
 }  // namespace
 }  // namespace llmesh::testing

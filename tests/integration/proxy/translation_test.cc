@@ -59,15 +59,15 @@ std::string MessagesBody(bool stream, std::string_view model = "chat") {
   return boost::json::serialize(body);
 }
 
-class TranslationTest : public ProxyTest {
+class TranslationTest : public ProxyProtocolTest {
  protected:
   HttpResponse Messages(std::string_view body) const {
-    return Request(proxy_port(), beast_http::verb::post, "/v1/messages", body,
-                   {{"x-api-key", "client-key"}, {"anthropic-version", "2023-06-01"}});
+    return ProxyRequest(beast_http::verb::post, "/v1/messages", body,
+                        {{"x-api-key", "client-key"}, {"anthropic-version", "2023-06-01"}});
   }
 };
 
-TEST_F(TranslationTest, OpenAiClientGetsAChatCompletionFromAnAnthropicProvider) {
+TEST_P(TranslationTest, OpenAiClientGetsAChatCompletionFromAnAnthropicProvider) {
   StartProvider("claude", "anthropic");
   StartProxy(ChatConfig());
   const HttpResponse response = Chat();
@@ -82,7 +82,7 @@ TEST_F(TranslationTest, OpenAiClientGetsAChatCompletionFromAnAnthropicProvider) 
   EXPECT_EQ(body.at("usage").at("completion_tokens").to_number<int>(), 3);
 }
 
-TEST_F(TranslationTest, OpenAiClientGetsAChatCompletionFromAGeminiProvider) {
+TEST_P(TranslationTest, OpenAiClientGetsAChatCompletionFromAGeminiProvider) {
   StartProvider("gem", "gemini");
   StartProxy(ChatConfig());
   const HttpResponse response = Chat();
@@ -94,7 +94,7 @@ TEST_F(TranslationTest, OpenAiClientGetsAChatCompletionFromAGeminiProvider) {
 }
 
 // Acceptance: openai → anthropic → gemini, the first two failing, answers a stream from Gemini.
-TEST_F(TranslationTest, StreamFailsOverAcrossThreeFormatsAndIsAnsweredByGemini) {
+TEST_P(TranslationTest, StreamFailsOverAcrossThreeFormatsAndIsAnsweredByGemini) {
   FakeProviderProcess& openai = StartProvider("openai", "openai");
   FakeProviderProcess& anthropic = StartProvider("anthropic", "anthropic");
   FakeProviderProcess& gemini = StartProvider("gemini", "gemini");
@@ -105,7 +105,7 @@ TEST_F(TranslationTest, StreamFailsOverAcrossThreeFormatsAndIsAnsweredByGemini) 
   const std::string body =
       R"({"model":"chat","stream":true,"stream_options":{"include_usage":true},)"
       R"("messages":[{"role":"user","content":"hi"}]})";
-  const HttpResponse response = Request(proxy_port(), beast_http::verb::post, "/v1/chat/completions", body);
+  const HttpResponse response = ProxyRequest(beast_http::verb::post, "/v1/chat/completions", body);
   ASSERT_EQ(response.status, 200) << response.body;
   EXPECT_EQ(response.headers.at("x-llmesh-attempts"), "3");
   EXPECT_EQ(response.headers.at("x-llmesh-provider"), "gemini");
@@ -123,7 +123,7 @@ TEST_F(TranslationTest, StreamFailsOverAcrossThreeFormatsAndIsAnsweredByGemini) 
   EXPECT_EQ(gemini.Requests(), 1u);
 }
 
-TEST_F(TranslationTest, AnthropicClientGetsAMessageFromAnOpenAiProvider) {
+TEST_P(TranslationTest, AnthropicClientGetsAMessageFromAnOpenAiProvider) {
   StartProvider("gpt", "openai");
   StartProxy(ChatConfig());
   const HttpResponse response = Messages(MessagesBody(/*stream=*/false));
@@ -137,7 +137,7 @@ TEST_F(TranslationTest, AnthropicClientGetsAMessageFromAnOpenAiProvider) {
   EXPECT_EQ(body.at("usage").at("output_tokens").to_number<int>(), 3);
 }
 
-TEST_F(TranslationTest, AnthropicClientStreamFromAnOpenAiProviderHasTheMessagesEventSequence) {
+TEST_P(TranslationTest, AnthropicClientStreamFromAnOpenAiProviderHasTheMessagesEventSequence) {
   StartProvider("gpt", "openai");
   StartProxy(ChatConfig());
   const HttpResponse response = Messages(MessagesBody(/*stream=*/true));
@@ -158,7 +158,7 @@ TEST_F(TranslationTest, AnthropicClientStreamFromAnOpenAiProviderHasTheMessagesE
   EXPECT_EQ(text, "gpt-0 gpt-1 gpt-2 ");
 }
 
-TEST_F(TranslationTest, AnthropicClientPassesThroughToAnAnthropicProvider) {
+TEST_P(TranslationTest, AnthropicClientPassesThroughToAnAnthropicProvider) {
   FakeProviderProcess& claude = StartProvider("claude", "anthropic");
   StartProxy(ChatConfig());
   const HttpResponse response = Messages(MessagesBody(/*stream=*/false));
@@ -169,7 +169,7 @@ TEST_F(TranslationTest, AnthropicClientPassesThroughToAnAnthropicProvider) {
   EXPECT_EQ(stats.at("last_request").at("authorization"), "claude-key");
 }
 
-TEST_F(TranslationTest, AnthropicClientErrorsAreInAnthropicShape) {
+TEST_P(TranslationTest, AnthropicClientErrorsAreInAnthropicShape) {
   StartProvider("gpt", "openai");
   StartProxy(ChatConfig());
   const HttpResponse unknown = Messages(MessagesBody(false, "no-such-model"));
@@ -187,7 +187,7 @@ TEST_F(TranslationTest, AnthropicClientErrorsAreInAnthropicShape) {
   EXPECT_EQ(ParseJson(broken.body).at("error").at("type"), "invalid_request_error");
 }
 
-TEST_F(TranslationTest, AnthropicClientOversizedBodyIsRefusedInAnthropicShape) {
+TEST_P(TranslationTest, AnthropicClientOversizedBodyIsRefusedInAnthropicShape) {
   StartProvider("gpt", "openai");
   StartProxy(ChatConfig({}, "limits: {max_request_body_bytes: 2048}\n"));
   const HttpResponse response = Messages(MessagesBody(false, "chat") + std::string(4096, ' '));
@@ -196,7 +196,7 @@ TEST_F(TranslationTest, AnthropicClientOversizedBodyIsRefusedInAnthropicShape) {
             R"({"type":"error","error":{"type":"request_too_large","message":"request body too large"}})");
 }
 
-TEST_F(TranslationTest, AnthropicClientSeesAnOverloadedErrorWhenEveryProviderIsOverloaded) {
+TEST_P(TranslationTest, AnthropicClientSeesAnOverloadedErrorWhenEveryProviderIsOverloaded) {
   FakeProviderProcess& gpt = StartProvider("gpt", "openai");
   StartProxy(ChatConfig());
   gpt.Script(R"({"status":503})");
@@ -208,12 +208,12 @@ TEST_F(TranslationTest, AnthropicClientSeesAnOverloadedErrorWhenEveryProviderIsO
 }
 
 // n>1 cannot be expressed by Anthropic: the target is skipped, not sent a changed request.
-TEST_F(TranslationTest, UntranslatableRequestSkipsTheTargetAndSaysWhy) {
+TEST_P(TranslationTest, UntranslatableRequestSkipsTheTargetAndSaysWhy) {
   FakeProviderProcess& claude = StartProvider("claude", "anthropic");
   StartProxy(ChatConfig());
   const HttpResponse response =
-      Request(proxy_port(), beast_http::verb::post, "/v1/chat/completions",
-              R"({"model":"chat","n":2,"messages":[{"role":"user","content":"hi"}]})");
+      ProxyRequest(beast_http::verb::post, "/v1/chat/completions",
+                   R"({"model":"chat","n":2,"messages":[{"role":"user","content":"hi"}]})");
   EXPECT_EQ(response.status, 400) << response.body;
   const boost::json::value body = ParseJson(response.body);
   EXPECT_EQ(body.at("error").at("type"), "invalid_request_error");
@@ -221,13 +221,13 @@ TEST_F(TranslationTest, UntranslatableRequestSkipsTheTargetAndSaysWhy) {
   EXPECT_EQ(claude.Requests(), 0u);
 }
 
-TEST_F(TranslationTest, UntranslatableRequestIsStillServedByATargetOfTheClientsFormat) {
+TEST_P(TranslationTest, UntranslatableRequestIsStillServedByATargetOfTheClientsFormat) {
   FakeProviderProcess& claude = StartProvider("claude", "anthropic");
   FakeProviderProcess& gpt = StartProvider("gpt", "openai");
   StartProxy(ChatConfig());
   const HttpResponse response =
-      Request(proxy_port(), beast_http::verb::post, "/v1/chat/completions",
-              R"({"model":"chat","n":2,"messages":[{"role":"user","content":"hi"}]})");
+      ProxyRequest(beast_http::verb::post, "/v1/chat/completions",
+                   R"({"model":"chat","n":2,"messages":[{"role":"user","content":"hi"}]})");
   ASSERT_EQ(response.status, 200) << response.body;
   EXPECT_EQ(response.headers.at("x-llmesh-provider"), "gpt");
   EXPECT_EQ(response.headers.at("x-llmesh-attempts"), "1");
@@ -235,7 +235,7 @@ TEST_F(TranslationTest, UntranslatableRequestIsStillServedByATargetOfTheClientsF
   EXPECT_EQ(gpt.Requests(), 1u);
 }
 
-TEST_F(TranslationTest, ErrorEventAfterContentEndsTheTranslatedStreamWithAnError) {
+TEST_P(TranslationTest, ErrorEventAfterContentEndsTheTranslatedStreamWithAnError) {
   FakeProviderProcess& claude = StartProvider("claude", "anthropic");
   StartProxy(ChatConfig());
   claude.Script(R"({"error_after_events":4})");
@@ -247,11 +247,11 @@ TEST_F(TranslationTest, ErrorEventAfterContentEndsTheTranslatedStreamWithAnError
   EXPECT_TRUE(ParseJson(data.back()).as_object().contains("error")) << response.body;
 }
 
-TEST_F(TranslationTest, EmbeddingsAreAnsweredByGemini) {
+TEST_P(TranslationTest, EmbeddingsAreAnsweredByGemini) {
   StartProvider("gem", "gemini");
   StartProxy(ChatConfig());
-  const HttpResponse response = Request(proxy_port(), beast_http::verb::post, "/v1/embeddings",
-                                        R"({"model":"chat","input":["a","b"],"encoding_format":"float"})");
+  const HttpResponse response = ProxyRequest(beast_http::verb::post, "/v1/embeddings",
+                                             R"({"model":"chat","input":["a","b"],"encoding_format":"float"})");
   ASSERT_EQ(response.status, 200) << response.body;
   const boost::json::value body = ParseJson(response.body);
   EXPECT_EQ(body.at("object"), "list");
@@ -259,6 +259,8 @@ TEST_F(TranslationTest, EmbeddingsAreAnsweredByGemini) {
   EXPECT_EQ(body.at("data").at(1).at("index").to_number<int>(), 1);
   EXPECT_FALSE(body.at("data").at(0).at("embedding").as_array().empty());
 }
+
+INSTANTIATE_TEST_SUITE_P(, TranslationTest, kBothProtocols, ProtocolTestName);
 
 }  // namespace
 }  // namespace llmesh::testing

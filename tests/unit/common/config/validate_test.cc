@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/config/loader.h"
 #include "tests/unit/common/config/fake_env.h"
+#include "tests/fakes/test_pki.h"
 #include "tests/unit/common/config/temp_file.h"
 
 namespace llmesh::config {
@@ -227,6 +228,50 @@ TEST(ValidateTest, PortableValidationLeavesKeysAndFilesToTheHostButNotTheirPrese
   for (const ConfigError& e : ValidatePortable(config)) portable.push_back(e.ToString());
   EXPECT_THAT(portable, ElementsAre("providers[0].api_key_file: must not be empty",
                                     "providers[1].api_key_env: must not be empty"));
+}
+
+TEST(ValidateTest, ListenTlsNeedsAReadableCertificateAndItsKey) {
+  llmesh::testing::TestPki pki;
+  const llmesh::testing::CertifiedKey server = pki.Issue({"localhost"}, {"127.0.0.1"});
+  const llmesh::testing::CertifiedKey other = pki.Issue({"other"}, {});
+  TempFile cert(server.cert_pem);
+  TempFile key(server.key_pem);
+  TempFile other_key(other.key_pem);
+  TempFile not_pem("not a certificate\n");
+  Config config = ValidConfig();
+  config.mutable_listen_tls()->set_cert_file(cert.path());
+  config.mutable_listen_tls()->set_key_file(key.path());
+  EXPECT_THAT(Errors(config), IsEmpty());
+
+  config.mutable_listen_tls()->set_key_file(other_key.path());
+  EXPECT_THAT(Errors(config), ElementsAre("listen_tls.key_file: \"" + other_key.path() +
+                                          "\": not the key of listen_tls.cert_file \"" +
+                                          cert.path() + "\""));
+
+  config.mutable_listen_tls()->set_cert_file(not_pem.path());
+  EXPECT_THAT(Errors(config), ElementsAre(::testing::StartsWith(
+                                  "listen_tls.cert_file: \"" + not_pem.path() +
+                                  "\": not a PEM certificate (")));
+
+  const std::string missing = cert.path() + ".missing";
+  config.mutable_listen_tls()->set_cert_file(missing);
+  EXPECT_THAT(Errors(config), ElementsAre("listen_tls.cert_file: cannot read \"" + missing +
+                                          "\": No such file or directory"));
+
+  config.mutable_listen_tls()->clear_cert_file();
+  config.mutable_listen_tls()->clear_key_file();
+  EXPECT_THAT(Errors(config), ElementsAre("listen_tls.cert_file: required",
+                                          "listen_tls.key_file: required"));
+}
+
+TEST(ValidateTest, PortableValidationOfListenTlsChecksOnlyThatBothFilesAreNamed) {
+  Config config = ValidConfig();
+  config.mutable_listen_tls()->set_cert_file("/nonexistent/cert.pem");
+  config.mutable_listen_tls()->set_key_file("/nonexistent/key.pem");
+  std::vector<std::string> portable;
+  for (const ConfigError& e : ValidatePortable(config)) portable.push_back(e.ToString());
+  EXPECT_THAT(portable, IsEmpty());
+  EXPECT_THAT(Errors(config), SizeIs(2));
 }
 
 TEST(ValidateTest, RouteSloSharesAreFractionsAndBoundsPositive) {

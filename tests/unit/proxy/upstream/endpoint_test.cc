@@ -94,8 +94,19 @@ TEST(EndpointTest, EqualityAndHashCoverEveryField) {
       Endpoint{"a.example", 8443, true, ""},
       Endpoint{"a.example", 443, false, ""},
       Endpoint{"a.example", 443, true, "ca.pem"},
+      Endpoint{"a.example", 443, true, "", Http2Mode::kOff},
+      Endpoint{"a.example", 443, true, "", Http2Mode::kPriorKnowledge},
   }));
   EXPECT_NE((Endpoint{"a.example", 443, true, ""}), (Endpoint{"a.example", 443, true, "ca.pem"}));
+  EXPECT_NE((Endpoint{"a.example", 443, true, ""}), (Endpoint{"a.example", 443, true, "", Http2Mode::kOff}));
+}
+
+TEST(EndpointTest, MaySpeakHttp2FollowsModeAndScheme) {
+  EXPECT_TRUE((Endpoint{"a.example", 443, true, ""}).MaySpeakHttp2());
+  EXPECT_FALSE((Endpoint{"a.example", 80, false, ""}).MaySpeakHttp2());
+  EXPECT_FALSE((Endpoint{"a.example", 443, true, "", Http2Mode::kOff}).MaySpeakHttp2());
+  EXPECT_TRUE((Endpoint{"a.example", 80, false, "", Http2Mode::kPriorKnowledge}).MaySpeakHttp2());
+  EXPECT_TRUE((Endpoint{"a.example", 443, true, "", Http2Mode::kPriorKnowledge}).MaySpeakHttp2());
 }
 
 }  // namespace

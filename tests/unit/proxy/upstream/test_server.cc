@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <exception>
+#include <string_view>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
@@ -35,6 +37,32 @@ int SelectHttp11(SSL*, const unsigned char** out, unsigned char* out_length, con
   }
   *out = selected;
   return SSL_TLSEXT_ERR_OK;
+}
+
+int SelectByPolicy(SSL*, const unsigned char** out, unsigned char* out_length, const unsigned char* in,
+                   unsigned int in_length, void* arg) {
+  AlpnPolicy& policy = *static_cast<AlpnPolicy*>(arg);
+  policy.offered.clear();
+  std::vector<std::string_view> offered;
+  for (unsigned int i = 0; i < in_length;) {
+    const unsigned int length = in[i];
+    if (i + 1 + length > in_length) return SSL_TLSEXT_ERR_ALERT_FATAL;
+    offered.emplace_back(reinterpret_cast<const char*>(in + i + 1), length);
+    i += 1 + length;
+  }
+  for (std::string_view protocol : offered) {
+    absl::StrAppend(&policy.offered, policy.offered.empty() ? "" : ",", AbslView(protocol));
+  }
+  if (policy.accept.empty()) return SSL_TLSEXT_ERR_NOACK;
+  for (const std::string& wanted : policy.accept) {
+    for (std::string_view protocol : offered) {
+      if (protocol != wanted) continue;
+      *out = reinterpret_cast<const unsigned char*>(protocol.data());
+      *out_length = static_cast<unsigned char>(protocol.size());
+      return SSL_TLSEXT_ERR_OK;
+    }
+  }
+  return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
 }  // namespace
@@ -200,6 +228,13 @@ std::unique_ptr<ssl::context> ServerTlsContext(const std::string& cert_pem, cons
   context->use_certificate_chain(asio::buffer(cert_pem));
   context->use_private_key(asio::buffer(key_pem), ssl::context::pem);
   SSL_CTX_set_alpn_select_cb(context->native_handle(), SelectHttp11, nullptr);
+  return context;
+}
+
+std::unique_ptr<ssl::context> ServerTlsContext(const std::string& cert_pem, const std::string& key_pem,
+                                               AlpnPolicy* policy) {
+  std::unique_ptr<ssl::context> context = ServerTlsContext(cert_pem, key_pem);
+  SSL_CTX_set_alpn_select_cb(context->native_handle(), SelectByPolicy, policy);
   return context;
 }
 

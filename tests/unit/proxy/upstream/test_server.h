@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
@@ -123,5 +124,17 @@ std::string Response(int status, std::string_view body, std::string_view extra_h
 // A server TLS context with the given certificate chain and key (PEM) that agrees to ALPN
 // "http/1.1" when the client offers it.
 std::unique_ptr<boost::asio::ssl::context> ServerTlsContext(const std::string& cert_pem, const std::string& key_pem);
+
+// What a test TLS server agrees to by ALPN, and what the client offered.
+struct AlpnPolicy {
+  // Protocols the server accepts, most preferred first; empty: the server ignores ALPN.
+  std::vector<std::string> accept = {"http/1.1"};
+  // The client's offer in the last handshake, comma-separated ("h2,http/1.1"); empty if none.
+  std::string offered;
+};
+
+// ServerTlsContext whose ALPN answer follows `*policy`, which must outlive the context.
+std::unique_ptr<boost::asio::ssl::context> ServerTlsContext(const std::string& cert_pem, const std::string& key_pem,
+                                                            AlpnPolicy* policy);
 
 }  // namespace llmesh::upstream::testing

@@ -9,15 +9,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "proxy/upstream/pool.h"
+#include "tests/fakes/test_pki.h"
 #include "tests/unit/proxy/upstream/io_test.h"
-#include "tests/unit/proxy/upstream/test_pki.h"
 #include "tests/unit/proxy/upstream/test_server.h"
 
 namespace llmesh::upstream {
 namespace {
 
 namespace asio = boost::asio;
-using ::llmesh::upstream::testing::CertifiedKey;
+using ::llmesh::testing::CertifiedKey;
 using ::llmesh::upstream::testing::ServerConnection;
 using ::llmesh::upstream::testing::TestServer;
 using ::testing::HasSubstr;
@@ -52,8 +52,8 @@ class TlsTest : public testing::IoTest {
     return Await((*exchange)->ReadAll(Soon(), 1 << 20));
   }
 
-  testing::TestPki pki_;
-  testing::TempFile ca_file_{"ca.pem", pki_.ca_pem()};
+  ::llmesh::testing::TestPki pki_;
+  ::llmesh::testing::TempFile ca_file_{"ca.pem", pki_.ca_pem()};
   CertifiedKey localhost_cert_ = pki_.Issue({"localhost"}, {"127.0.0.1"});
   std::unique_ptr<asio::ssl::context> server_tls_ =
       testing::ServerTlsContext(localhost_cert_.cert_pem, localhost_cert_.key_pem);

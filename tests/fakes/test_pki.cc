@@ -1,4 +1,4 @@
-#include "tests/unit/proxy/upstream/test_pki.h"
+#include "tests/fakes/test_pki.h"
 
 #include <stdlib.h>
 
@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
-namespace llmesh::upstream::testing {
+namespace llmesh::testing {
 namespace {
 
 // Test scaffolding: a failure here means the machine's OpenSSL is broken, so stop loudly.
@@ -104,7 +104,7 @@ CertifiedKey TestPki::Issue(const std::vector<std::string>& dns_names, const std
 }
 
 TempFile::TempFile(const std::string& name, const std::string& contents) {
-  dir_ = absl::StrCat(::testing::TempDir(), "llmesh-upstream-XXXXXX");
+  dir_ = absl::StrCat(::testing::TempDir(), "llmesh-pki-XXXXXX");
   Check(mkdtemp(dir_.data()) != nullptr, "mkdtemp");
   path_ = absl::StrCat(dir_, "/", name);
   std::ofstream out(path_, std::ios::binary);
@@ -118,4 +118,4 @@ TempFile::~TempFile() {
   std::remove(dir_.c_str());
 }
 
-}  // namespace llmesh::upstream::testing
+}  // namespace llmesh::testing

@@ -1,5 +1,6 @@
 // A throwaway certificate authority for TLS tests: a self-signed CA that issues server
-// certificates for the names a test needs, generated in memory with the OpenSSL 3 API.
+// certificates for the names a test needs, generated in memory with the OpenSSL 3 API. Shared by
+// the unit tests of TLS code and the integration tests that run fake providers over TLS.
 // Not thread-safe; test use only.
 #pragma once
 
@@ -10,7 +11,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
-namespace llmesh::upstream::testing {
+namespace llmesh::testing {
 
 struct CertifiedKey {
   std::string cert_pem;
@@ -55,4 +56,4 @@ class TempFile {
   std::string path_;
 };
 
-}  // namespace llmesh::upstream::testing
+}  // namespace llmesh::testing

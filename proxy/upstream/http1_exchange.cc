@@ -1,4 +1,4 @@
-#include "proxy/upstream/exchange.h"
+#include "proxy/upstream/http1_exchange.h"
 
 #include <algorithm>
 #include <utility>
@@ -28,8 +28,8 @@ absl::Status Cancelled() { return absl::CancelledError("upstream exchange cancel
 
 }  // namespace
 
-Exchange::Exchange(UpstreamPool& pool, std::unique_ptr<internal::Connection> connection, internal::Request request,
-                   bool may_resend, Duration connect_budget, Duration write_budget)
+Http1Exchange::Http1Exchange(UpstreamPool& pool, std::unique_ptr<internal::Connection> connection,
+                             internal::Request request, bool may_resend, Duration connect_budget, Duration write_budget)
     : pool_(pool),
       connection_(std::move(connection)),
       connect_budget_(connect_budget),
@@ -41,7 +41,7 @@ Exchange::Exchange(UpstreamPool& pool, std::unique_ptr<internal::Connection> con
   ResetParser();
 }
 
-Exchange::~Exchange() {
+Http1Exchange::~Http1Exchange() {
   if (connection_ == nullptr) return;
   // Leftover bytes after a complete response mean the peer is out of step with us: never reuse.
   if (state_ == State::kComplete && request_keep_alive_ && parser_->keep_alive() && connection_->buffer().size() == 0) {
@@ -51,14 +51,14 @@ Exchange::~Exchange() {
   }
 }
 
-void Exchange::ResetParser() {
+void Http1Exchange::ResetParser() {
   parser_.emplace();
   parser_->header_limit(kHeaderLimit);
   parser_->body_limit(boost::none);  // ReadAll enforces its own limit; streams are unbounded
   parser_->skip(head_request_);
 }
 
-asio::awaitable<absl::Status> Exchange::ReadHead(MonoTime deadline) {
+asio::awaitable<absl::Status> Http1Exchange::ReadHead(MonoTime deadline) {
   if (state_ != State::kHeadPending) co_return absl::FailedPreconditionError("ReadHead called twice");
   // Stays kFailed unless the head arrives, so an error or an exception closes the connection.
   state_ = State::kFailed;
@@ -90,7 +90,7 @@ asio::awaitable<absl::Status> Exchange::ReadHead(MonoTime deadline) {
       absl::StrCat("upstream ", connection_->endpoint().Authority(), ": too many interim (1xx) responses"));
 }
 
-asio::awaitable<absl::Status> Exchange::Resend(MonoTime deadline) {
+asio::awaitable<absl::Status> Http1Exchange::Resend(MonoTime deadline) {
   Endpoint endpoint = connection_->endpoint();
   connection_->Close();
   connection_.reset();
@@ -108,7 +108,7 @@ asio::awaitable<absl::Status> Exchange::Resend(MonoTime deadline) {
   co_return absl::OkStatus();
 }
 
-asio::awaitable<absl::StatusOr<std::string_view>> Exchange::ReadSome(MonoTime deadline) {
+asio::awaitable<absl::StatusOr<std::string_view>> Http1Exchange::ReadSome(MonoTime deadline) {
   switch (state_) {
     case State::kComplete:
       co_return std::string_view();
@@ -133,7 +133,7 @@ asio::awaitable<absl::StatusOr<std::string_view>> Exchange::ReadSome(MonoTime de
   }
 }
 
-asio::awaitable<absl::StatusOr<std::string>> Exchange::ReadAll(MonoTime deadline, size_t max_bytes) {
+asio::awaitable<absl::StatusOr<std::string>> Http1Exchange::ReadAll(MonoTime deadline, size_t max_bytes) {
   const asio::cancellation_state cancellation = co_await asio::this_coro::cancellation_state;
   std::string body;
   if (state_ == State::kBody) {
