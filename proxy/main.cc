@@ -44,6 +44,7 @@
 #include "proxy/config/config_snapshot.h"
 #include "proxy/config/default_config.h"
 #include "proxy/listener/listener.h"
+#include "proxy/startup_memory.h"
 #include "proxy/xds/discovery_client.h"
 #include "proxy/xds/global_weights.h"
 #include "proxy/xds/state_dir.h"
@@ -319,6 +320,8 @@ int Run(const Flags& flags) {
             }
             Log(log::Level::kInfo, "config reloaded", {{"version", (*compiled)->version()}});
           }
+          // Loading ran the start-up code again; its pages need not stay resident.
+          ReleaseStartupMemory();
         }
         wait_signal();
         return;
@@ -336,6 +339,10 @@ int Run(const Flags& flags) {
     telemetry->Start();
     Log(log::Level::kInfo, "control plane client started", {{"address", loaded->control_plane().address()}});
   }
+  const StartupMemoryReleased released = ReleaseStartupMemory();
+  Log(log::Level::kDebug, "start-up memory released",
+      {{"code_bytes", static_cast<uint64_t>(released.code_bytes)},
+       {"allocator_bytes", static_cast<uint64_t>(released.allocator_bytes)}});
   // The main thread only orchestrates shutdown: servers stop and finish their connections
   // before the event loops they run on are stopped and destroyed.
   drained.get_future().wait();
