@@ -62,8 +62,10 @@ ChatResponse ChatResponseFromMessage(const json::object& message) {
 DecodedResponse DecodeAnthropicResponse(int status, std::string_view body, bool passthrough) {
   DecodedResponse decoded;
   const std::string_view text = StripLeadingWhitespace(body);
-  // One arena for the whole parse, freed at once.
-  json::monotonic_resource resource;
+  // One arena for the whole parse, freed at once; a typical answer fits the buffer and costs
+  // no heap allocation.
+  unsigned char scratch[4096];
+  json::monotonic_resource resource(scratch, sizeof scratch);
   json::value value(&resource);
   decoded.failure = ParseAnswerJson(status, text, value);
   if (decoded.failure) return decoded;

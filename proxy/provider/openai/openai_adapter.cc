@@ -13,6 +13,7 @@
 #include "proxy/provider/common/json_members.h"
 #include "proxy/provider/common/target_path.h"
 #include "proxy/provider/common/text.h"
+#include "proxy/provider/openai/openai_answer_scan.h"
 #include "proxy/provider/openai/openai_request.h"
 #include "proxy/provider/openai/openai_stream_decoder.h"
 #include "proxy/provider/openai/openai_response.h"
@@ -178,13 +179,23 @@ DecodedResponse OpenAiAdapter::Decode(const ClientRequest& request, int status,
                                       std::string_view body) const {
   DecodedResponse decoded;
   const std::string_view text = StripLeadingWhitespace(body);
-  // One arena for the whole parse: freed at once, and embeddings can be large.
-  boost::json::monotonic_resource resource;
+  const bool chat = request.operation == Operation::kChatCompletions;
+  // The common passthrough answer is read without a tree; any other goes the tree's way.
+  if (request.format == ApiFormat::kOpenAi) {
+    if (std::optional<Usage> usage = ScanOpenAiAnswer(text, chat)) {
+      decoded.usage = *usage;
+      decoded.body = std::string(text);
+      return decoded;
+    }
+  }
+  // One arena for the whole parse, freed at once: a typical chat answer fits the buffer and
+  // costs no heap allocation; large ones (embeddings) continue on the heap.
+  unsigned char scratch[4096];
+  boost::json::monotonic_resource resource(scratch, sizeof scratch);
   boost::json::value value(&resource);
   decoded.failure = ParseAnswerJson(status, text, value);
   if (decoded.failure) return decoded;
   const boost::json::object* object = value.if_object();
-  const bool chat = request.operation == Operation::kChatCompletions;
   const std::string_view list = chat ? "choices" : "data";
   const boost::json::array* items = object == nullptr ? nullptr : ArrayField(*object, list);
   if (items == nullptr) {

@@ -10,6 +10,7 @@
 #include "proxy/provider/common/error_mapping.h"
 #include "proxy/provider/common/json_fields.h"
 #include "proxy/provider/common/text.h"
+#include "proxy/provider/openai/openai_answer_scan.h"
 #include "proxy/provider/openai/openai_response.h"
 
 namespace llmesh::provider {
@@ -88,6 +89,22 @@ bool OpenAiStreamDecoder::OnEvent(const SseEvent& event, Progress& progress) {
 }
 
 bool OpenAiStreamDecoder::OnChunk(const SseEvent& event, Progress& progress) {
+  // A passthrough chunk of the common shape is read without a tree; any other goes the tree's way.
+  if (!translate_) {
+    if (const std::optional<OpenAiChunkOutline> outline = ScanOpenAiChunk(event.data)) {
+      if (outline->usage) usage_ = *outline->usage;
+      if (!outline->has_choices) {
+        if (forward_usage_ && outline->usage_object) AppendSseEvent(progress.wire, /*event_name=*/{}, event.data);
+        return true;
+      }
+      AppendSseEvent(progress.wire, /*event_name=*/{}, event.data);
+      if (outline->content) {
+        content_ = true;
+        progress.content = true;
+      }
+      return true;
+    }
+  }
   boost::json::monotonic_resource resource(scratch_);
   boost::json::value value(&resource);
   if (!ParseJson(event.data, value)) {

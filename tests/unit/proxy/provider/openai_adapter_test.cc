@@ -203,6 +203,31 @@ TEST(OpenAiAdapterDecodeTest, RewritesTogethersEosFinishReasonToStop) {
   EXPECT_EQ(decoded.usage.prompt_tokens, 3u);
 }
 
+TEST(OpenAiAdapterDecodeTest, ReadsUsageFromEveryPlaceAndSpellingWithoutChangingTheBody) {
+  const OpenAiAdapter adapter;
+  const ClientRequest chat = Chat(R"({"model":"m","messages":[1]})");
+  struct Case {
+    const char* body;
+    uint64_t prompt_tokens;
+    uint64_t completion_tokens;
+  };
+  const Case cases[] = {
+      {R"({"choices":[{"finish_reason":"stop"}],"usage":{"prompt_tokens":4,"completion_tokens":2}})", 4, 2},
+      {R"({"choices":[],"x_groq":{"usage":{"prompt_tokens":7,"completion_tokens":1}}})", 7, 1},
+      {R"({"choices":[null,{"finish_reason":null}],"us\u0061ge":{"prompt_tokens":3}})", 3, 0},
+      {R"({"choices":[],"usage":{"prompt_tokens":1},"usage":{"prompt_tokens":9}})", 9, 0},
+      {R"({"choices":[{"finish_reason":"length"}]} )", 0, 0},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.body);
+    const DecodedResponse decoded = adapter.Decode(chat, 200, c.body);
+    ASSERT_FALSE(decoded.failure.has_value());
+    EXPECT_EQ(decoded.body, c.body);
+    EXPECT_EQ(decoded.usage.prompt_tokens, c.prompt_tokens);
+    EXPECT_EQ(decoded.usage.completion_tokens, c.completion_tokens);
+  }
+}
+
 struct DecodeFailure {
   const char* body;
   FailureKind kind;
@@ -226,6 +251,10 @@ TEST(OpenAiAdapterDecodeTest, TurnsBadOrErrorCarryingBodiesIntoFailures) {
        FailureKind::kRateLimited, 429},
       {R"({"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":"Hel"},"finish_reason":"insufficient_system_resource"}]})",
        FailureKind::kOverloaded, 200},
+      {R"({"id":"x","choices":[{"finish_reason":"stop","logprobs":tru}]})", FailureKind::kMalformed, 200},
+      {R"({"id":"x","choices":{"finish_reason":"stop"}})", FailureKind::kMalformed, 200},
+      {R"({"code":"Throttling","message":"Requests throttling triggered.","request_id":"r1"})",
+       FailureKind::kServerError, 200},
   };
   for (const DecodeFailure& c : cases) {
     SCOPED_TRACE(c.body);
