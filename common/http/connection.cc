@@ -298,7 +298,8 @@ asio::awaitable<absl::Status> Connection::Send(Response response) {
   co_return absl::OkStatus();
 }
 
-asio::awaitable<absl::Status> Connection::StartStream(bhttp::response_header<> head) {
+asio::awaitable<absl::Status> Connection::StartStream(bhttp::response_header<> head,
+                                                      std::string_view first_bytes) {
   if (started_) co_return absl::FailedPreconditionError("response already started");
   started_ = true;
   streaming_ = true;
@@ -316,11 +317,20 @@ asio::awaitable<absl::Status> Connection::StartStream(bhttp::response_header<> h
   }
   head_.clear();
   AppendResponseHead(message.base(), head_);
-  const std::array<asio::const_buffer, 1> buffers = {asio::buffer(head_)};
+  std::array<char, kChunkSizeLineBytes> size_line;
+  std::array<asio::const_buffer, 4> buffers = {asio::buffer(head_)};
+  size_t count = 1;
+  if (!first_bytes.empty() && chunked_) {
+    buffers[count++] = asio::buffer(size_line.data(), FormatChunkSize(first_bytes.size(), size_line));
+    buffers[count++] = asio::buffer(first_bytes);
+    buffers[count++] = asio::buffer("\r\n", 2);
+  } else if (!first_bytes.empty()) {
+    buffers[count++] = asio::buffer(first_bytes);
+  }
   error_code ec;
   {
     WriteScope scope(*this);
-    ec = co_await WriteBuffers(buffers);
+    ec = co_await WriteBuffers(std::span<const asio::const_buffer>(buffers.data(), count));
   }
   if (ec) {
     keep_alive_ = false;

@@ -56,7 +56,8 @@ class Connection final : public ResponseWriter,
   void ForceClose();
 
   asio::awaitable<absl::Status> Send(Response response) override;
-  asio::awaitable<absl::Status> StartStream(boost::beast::http::response_header<> head) override;
+  asio::awaitable<absl::Status> StartStream(boost::beast::http::response_header<> head,
+                                            std::string_view first_bytes) override;
   asio::awaitable<absl::Status> Write(std::string_view data) override;
   asio::awaitable<absl::Status> Finish() override;
   bool started() const override { return started_; }

@@ -46,7 +46,8 @@ class H2Stream final
   void Begin(int32_t id);
 
   asio::awaitable<absl::Status> Send(Response response) override;
-  asio::awaitable<absl::Status> StartStream(boost::beast::http::response_header<> head) override;
+  asio::awaitable<absl::Status> StartStream(boost::beast::http::response_header<> head,
+                                            std::string_view first_bytes) override;
   asio::awaitable<absl::Status> Write(std::string_view data) override;
   asio::awaitable<absl::Status> Finish() override;
   bool started() const override { return started_; }

@@ -86,13 +86,16 @@ asio::awaitable<absl::Status> H2Stream::Send(Response response) {
   co_return status;
 }
 
-asio::awaitable<absl::Status> H2Stream::StartStream(bhttp::response_header<> head) {
+asio::awaitable<absl::Status> H2Stream::StartStream(bhttp::response_header<> head,
+                                                    std::string_view first_bytes) {
   if (started_) co_return absl::FailedPreconditionError("response already started");
   started_ = true;
   streaming_ = true;
   if (closed || connection_.closed()) co_return StreamGone();
-  // The body is deferred until Write or Finish hands it bytes; the HEADERS go out now.
-  co_return SubmitHead(head, /*with_body=*/true, {});
+  // The body is deferred until Write or Finish hands it bytes; the HEADERS go out now, with the
+  // first DATA in the same flush (the writer runs after this submission).
+  if (absl::Status status = SubmitHead(head, /*with_body=*/true, {}); !status.ok()) co_return status;
+  co_return co_await Write(first_bytes);
 }
 
 asio::awaitable<absl::Status> H2Stream::Write(std::string_view data) {

@@ -81,8 +81,11 @@ class ResponseWriter {
 
   // Sends the head of a streamed response (HTTP/1.1: Transfer-Encoding: chunked; for an
   // HTTP/1.0 client the body is sent raw and the connection closes after Finish) and flushes
-  // it. Same preconditions and codes as Send.
-  virtual asio::awaitable<absl::Status> StartStream(boost::beast::http::response_header<> head) = 0;
+  // it. A non-empty `first_bytes` is the body's first piece, as if by Write, sent in the same
+  // write as the head (on HTTP/2: HEADERS and DATA in one flush), so a first token costs the
+  // client one wake-up. Same preconditions and codes as Send; `first_bytes` as Write's `data`.
+  virtual asio::awaitable<absl::Status> StartStream(boost::beast::http::response_header<> head,
+                                                    std::string_view first_bytes) = 0;
 
   // Writes body bytes of a started stream and flushes them at once (one chunk; on HTTP/2 DATA
   // frames, waiting for the client's flow-control window when it is shut). An empty `data`

@@ -45,20 +45,28 @@ asio::awaitable<absl::Status> ClientSink::StartStream(const failover::AnswerInfo
   head.set(beast_http::field::content_type, "text/event-stream");
   head.set(beast_http::field::cache_control, "no-cache");
   SetAnswerHeaders(head, answer, request_id_);
-  co_return co_await writer_.StartStream(std::move(head));
+  head_.emplace(std::move(head));
+  co_return absl::OkStatus();
+}
+
+asio::awaitable<absl::Status> ClientSink::Write(std::string_view data) {
+  if (!head_) co_return co_await writer_.Write(data);
+  beast_http::response_header<> head = std::move(*head_);
+  head_.reset();
+  co_return co_await writer_.StartStream(std::move(head), data);
 }
 
 asio::awaitable<absl::Status> ClientSink::WriteStream(provider::StreamDecoder::Progress& progress) {
   absl::Status written;
   if (!progress.wire.empty()) {
-    written = co_await writer_.Write(progress.wire);
+    written = co_await Write(progress.wire);
     progress.wire.clear();
   }
   if (!progress.events.empty()) {
     encoded_.clear();
     EncodeEvents(progress.events, encoded_);
     progress.events.clear();
-    if (written.ok()) written = co_await writer_.Write(encoded_);
+    if (written.ok()) written = co_await Write(encoded_);
   }
   co_return written;
 }
@@ -67,7 +75,10 @@ asio::awaitable<absl::Status> ClientSink::FinishStream() {
   if (translated_) {
     encoded_.clear();
     EncodeEnd(encoded_);
-    if (absl::Status written = co_await writer_.Write(encoded_); !written.ok()) co_return written;
+    if (absl::Status written = co_await Write(encoded_); !written.ok()) co_return written;
+  }
+  if (head_) {
+    if (absl::Status written = co_await Write({}); !written.ok()) co_return written;
   }
   co_return co_await writer_.Finish();
 }
@@ -76,7 +87,7 @@ asio::awaitable<void> ClientSink::FailStream(const provider::UpstreamFailure& fa
   // The error event tells SDKs what happened; not finishing the chunked body tells every other
   // client that the stream is incomplete.
   const std::string event = StreamError(failure);
-  (void)co_await writer_.Write(event);
+  (void)co_await Write(event);
 }
 
 }  // namespace llmesh::codec

@@ -10,6 +10,7 @@
 // Threading: one sink per request, used on the worker's executor only.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,11 +55,17 @@ class ClientSink : public failover::ResponseSink {
   virtual std::string StreamError(const provider::UpstreamFailure& failure) = 0;
 
  private:
+  // Writes stream bytes; the first call sends the kept head with them.
+  boost::asio::awaitable<absl::Status> Write(std::string_view data);
+
   http::ResponseWriter& writer_;
   const http::Request& request_;
   const provider::ClientRequest& client_;
   std::string_view request_id_;
   bool translated_ = false;  // the stream's answering provider speaks another format
+  // StartStream's head, kept until the first bytes so both go out in one write: the executor
+  // commits on a first content event and writes it right away.
+  std::optional<boost::beast::http::response_header<>> head_;
   std::string encoded_;      // reused for every batch of encoded events
 };
 

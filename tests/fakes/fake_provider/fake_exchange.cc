@@ -108,7 +108,7 @@ asio::awaitable<void> Exchange::SendBody(std::string body, std::string_view cont
     head.result(bhttp::status::ok);
     head.set(bhttp::field::content_type, content_type);
     SetHeaders(head, 200, /*scripted=*/true);
-    if (!(co_await writer_.StartStream(std::move(head))).ok()) co_return;
+    if (!(co_await writer_.StartStream(std::move(head), {})).ok()) co_return;
     (void)co_await writer_.Write(std::string_view(body).substr(0, body.size() / 2));
     writer_.ResetConnection();
     co_return;
@@ -134,7 +134,7 @@ asio::awaitable<void> Exchange::Stream(std::string_view content_type, const Even
   head.set(bhttp::field::content_type, content_type);
   head.set(bhttp::field::cache_control, "no-cache");
   SetHeaders(head, 200, /*scripted=*/true);
-  if (!(co_await writer_.StartStream(std::move(head))).ok()) co_return;
+  if (!(co_await writer_.StartStream(std::move(head), {})).ok()) co_return;
 
   const std::string_view keep_alive = events.KeepAlive();
   for (int64_t i = 0; i < script.keep_alive_comments && !keep_alive.empty(); ++i) {

@@ -71,7 +71,7 @@ class H2Handler : public Handler {
       bhttp::response_header<> head;
       head.result(bhttp::status::ok);
       head.set(bhttp::field::content_type, "text/event-stream");
-      if (!(co_await writer.StartStream(std::move(head))).ok()) co_return;
+      if (!(co_await writer.StartStream(std::move(head), {})).ok()) co_return;
       if (!(co_await writer.Write("one")).ok()) co_return;
       co_await WaitGate();
       if (!(co_await writer.Write("two")).ok()) co_return;
@@ -81,7 +81,7 @@ class H2Handler : public Handler {
     if (target == "/abort") {
       bhttp::response_header<> head;
       head.result(bhttp::status::ok);
-      (void)co_await writer.StartStream(std::move(head));
+      (void)co_await writer.StartStream(std::move(head), {});
       (void)co_await writer.Write("partial");
       co_return;
     }

@@ -60,17 +60,25 @@ class TestHandler : public Handler {
       bhttp::response_header<> head;
       head.result(bhttp::status::ok);
       head.set(bhttp::field::content_type, "text/event-stream");
-      if (!(co_await writer.StartStream(std::move(head))).ok()) co_return;
+      if (!(co_await writer.StartStream(std::move(head), {})).ok()) co_return;
       if (!(co_await writer.Write("one")).ok()) co_return;
       co_await gate_.Wait();
       if (!(co_await writer.Write("two")).ok()) co_return;
       (void)co_await writer.Finish();
       co_return;
     }
+    if (target == "/stream-first") {
+      bhttp::response_header<> head;
+      head.result(bhttp::status::ok);
+      if (!(co_await writer.StartStream(std::move(head), "first")).ok()) co_return;
+      if (!(co_await writer.Write("second")).ok()) co_return;
+      (void)co_await writer.Finish();
+      co_return;
+    }
     if (target == "/abort-stream") {
       bhttp::response_header<> head;
       head.result(bhttp::status::ok);
-      (void)co_await writer.StartStream(std::move(head));
+      (void)co_await writer.StartStream(std::move(head), {});
       (void)co_await writer.Write("partial");
       co_return;
     }
@@ -319,6 +327,18 @@ TEST_F(ServerTest, StreamsEachChunkBeforeFinish) {
   auto response = client.ReadResponse();
   ASSERT_TRUE(response.has_value());
   EXPECT_EQ(response->body(), "after");
+}
+
+TEST_F(ServerTest, StreamHeadCarriesTheFirstBytesAsTheFirstChunk) {
+  StartServer();
+  RawConnection client(server_->port());
+  ASSERT_TRUE(client.Send("GET /stream-first HTTP/1.1\r\nHost: x\r\n\r\n"));
+  auto head = client.ReadUntil("\r\n\r\n");
+  ASSERT_TRUE(head.has_value());
+  EXPECT_NE(head->find("Transfer-Encoding: chunked\r\n"), std::string::npos);
+  auto body = client.ReadUntil("0\r\n\r\n");
+  ASSERT_TRUE(body.has_value());
+  EXPECT_EQ(*body, "5\r\nfirst\r\n6\r\nsecond\r\n0\r\n\r\n");
 }
 
 TEST_F(ServerTest, ClosesConnectionWhenHandlerEndsStreamWithoutFinish) {

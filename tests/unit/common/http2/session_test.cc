@@ -35,7 +35,7 @@ class ServerHandler : public http::Handler {
     if (request.target() == "/chunks") {
       bhttp::response_header<> head;
       head.result(bhttp::status::ok);
-      if (!(co_await writer.StartStream(std::move(head))).ok()) co_return;
+      if (!(co_await writer.StartStream(std::move(head), {})).ok()) co_return;
       const std::string chunk(kChunk, 'c');
       for (int i = 0; i < 8; ++i) {
         if (!(co_await writer.Write(chunk)).ok()) co_return;
