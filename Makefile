@@ -41,8 +41,13 @@ test-sanitize: $(DEPS_STAMP)
 demo: build
 	./scripts/demo.sh $(BUILD_DIR)
 
+# The side-by-side benchmark (bench/README.md; LLMESH_BENCH_SOAK_SECONDS etc. pass through), and
+# its smoke pass (every phase for a second or two, the one ctest bench_smoke runs).
 bench: build
 	./bench/run.sh $(BUILD_DIR)
+
+bench-smoke: build
+	./bench/run.sh $(BUILD_DIR) --smoke
 
 clean:
 	rm -rf $(BUILD_DIR) $(SANITIZE_DIR)

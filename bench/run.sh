@@ -2,37 +2,53 @@
 # `make bench`: side-by-side on loopback — the fake provider direct, nginx proxy_pass (the
 # pure-proxy floor), llmesh-proxy (nginx and llmesh with the same worker count) and the Portkey
 # AI gateway (@portkey-ai/gateway, Node.js, one process; installed by scripts/install-deps.sh).
-# Measures latency at one connection in flight (legs alternated over several rounds; the median
-# round is reported, so a burst of machine noise lands in one round instead of one leg),
-# throughput at 32 and then 256 connections, each proxy's CPU per request (utime+stime from /proc,
-# over its 32-connection run), llmesh's and Portkey's RSS idle and under load, and streaming at
-# one request in flight (time to first token, each chunk's lateness; stream_client.cjs). Then the
-# provider layer's CPU per request with and without translation (translation_bench, Google
-# Benchmark), and the control plane under 1,000 simulated sidecars (control_load: time for a
-# route change to be ACKed by all, telemetry reports/s absorbed, llmesh-control's RSS; see
-# bench/README.md).
-# Prints tables and writes JSON to bench/results/. Timings are never asserted.
+# Over HTTP/1.1 with 1 KB requests: latency at one request in flight (one_in_flight: the legs
+# alternated request by request, over several rounds; the median round is reported), throughput
+# at 32 and then 256 connections, each proxy's CPU per request (utime+stime from /proc) and RSS
+# idle and under load. With 10 KB and 100 KB requests: latency at one in flight and throughput
+# at 32 connections. Over h2 (prior knowledge, h2load): direct,
+# nginx and llmesh at one in flight and at 32 streams (4 connections x 8, and 32 x 1). Streaming
+# at one in flight (time to first token, each chunk's lateness; stream_client.cjs). A soak of
+# llmesh and nginx under 32 connections with their RSS sampled. Then the provider layer's CPU per
+# request with and without translation (translation_bench) and the control plane under 1,000
+# simulated sidecars (control_load). Ends with the table of ratios and acceptance points
+# (report.cjs), also written as markdown beside the JSON in bench/results/. Timings are never
+# asserted. bench/README.md explains every figure.
 #   bench/run.sh [BUILD_DIR] [--smoke]     (--smoke: one short pass, for `make test`)
+# Environment: LLMESH_BENCH_SECONDS (10: per leg and load run, 1 KB), LLMESH_BENCH_SIZE_SECONDS
+# (5: the same for 10 KB and 100 KB), LLMESH_BENCH_ROUNDS (5), LLMESH_BENCH_WORKERS (1),
+# LLMESH_BENCH_SOAK_SECONDS (300: per soaked leg), LLMESH_BENCH_SOAK_INTERVAL (5: s between RSS
+# samples), LLMESH_BENCH_RESULTS (bench/results: where the JSON and markdown go).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$here/build}"
 bin="$build/bin"
+smoke=0
+[[ "${2:-}" == "--smoke" ]] && smoke=1
 seconds=${LLMESH_BENCH_SECONDS:-10}
+size_seconds=${LLMESH_BENCH_SIZE_SECONDS:-5}
 workers=${LLMESH_BENCH_WORKERS:-1}
 rounds=${LLMESH_BENCH_ROUNDS:-5}
-[[ "${2:-}" == "--smoke" ]] && seconds=1 && rounds=1
-round_seconds=$(( seconds / rounds > 0 ? seconds / rounds : 1 ))
+soak_seconds=${LLMESH_BENCH_SOAK_SECONDS:-300}
+soak_interval=${LLMESH_BENCH_SOAK_INTERVAL:-5}
+h2_seconds=$seconds  # h2load runs a request count sized to this, so it may be under a second
+if [[ $smoke == 1 ]]; then
+  seconds=1 size_seconds=1 rounds=1 soak_seconds=2 soak_interval=1 h2_seconds=0.2
+fi
+sizes=(1024 10240 102400)
+results_dir=${LLMESH_BENCH_RESULTS:-$here/bench/results}
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
 source "$here/scripts/lib/processes.sh"
+source "$here/bench/legs.sh"
 
 work=$(mktemp -d)
+res="$work/results"  # every measured figure, one file each; report.cjs assembles them
+mkdir -p "$res"
 trap 'llmesh_stop_all; [[ -f $work/nginx.pid ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null; rm -rf "$work"' EXIT
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "bench: $(uptime)"
 
-# A 1 KB chat request.
-node -e '
-const filler = "x".repeat(1024 - 120);
-process.stdout.write(JSON.stringify({model: "bench", messages: [{role: "user", content: filler}]}));
-' >"$work/body.json"
-export LLMESH_BENCH_BODY="$work/body.json"
+for size in "${sizes[@]}"; do make_body "$size" "$work/body.$size.json"; done
 
 llmesh_start "$work/fake.log" "$bin/llmesh-fake-provider" --listen 127.0.0.1:0 --name bench --workers 2
 fake_port=$(llmesh_port "$work/fake.log" fake)
@@ -64,67 +80,17 @@ llmesh_start "$work/portkey.log" env NODE_ENV=production \
 portkey_port=$(llmesh_port "$work/portkey.log" portkey)
 portkey_pid=${LLMESH_PIDS[-1]}
 
-# nginx cannot report a kernel-chosen port, so try a few random ones.
-nginx_port=""
-for _ in $(seq 5); do
-  port=$((20000 + RANDOM % 40000))
-  cat >"$work/nginx.conf" <<NGINX
-worker_processes $workers;
-daemon on;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx-body;
-  proxy_temp_path $work/nginx-proxy;
-  upstream fake { server 127.0.0.1:$fake_port; keepalive 128; }
-  server {
-    listen 127.0.0.1:$port;
-    location / {
-      proxy_pass http://fake;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_buffering off;
-    }
-  }
-}
-NGINX
-  if nginx -c "$work/nginx.conf" -e "$work/nginx-error.log" 2>/dev/null; then nginx_port=$port; break; fi
-done
-[[ -n $nginx_port ]] || { echo "bench: could not start nginx" >&2; exit 1; }
+start_nginx "$workers" "$fake_port"
 
 legs=(direct nginx llmesh portkey)
+proxies=(nginx llmesh portkey)
+# h2 is prior knowledge on the plain port: the fake's and llmesh's own, nginx's second listener.
 declare -A leg_port=([direct]=$fake_port [nginx]=$nginx_port [llmesh]=$llmesh_port [portkey]=$portkey_port)
+declare -A leg_h2_port=([direct]=$fake_port [nginx]=$nginx_h2_port [llmesh]=$llmesh_port)
 # Portkey is told per request which provider to call and where (the fake, as an OpenAI host).
 declare -A leg_headers=([portkey]="x-portkey-provider: openai
 x-portkey-custom-host: http://127.0.0.1:$fake_port/v1")
-
-# leg_pids LEG: the proxy's processes; nginx is its master and the master's worker children.
-leg_pids() {
-  case $1 in
-    nginx) local master; master=$(cat "$work/nginx.pid"); echo "$master" $(pgrep -P "$master") ;;
-    llmesh) echo "$llmesh_pid" ;;
-    portkey) echo "$portkey_pid" ;;
-  esac
-}
-# cpu_ticks PID...: utime+stime summed over the processes (every thread), in clock ticks. The
-# fields are counted after the last ')', as the command name may hold spaces or parentheses.
-cpu_ticks() {
-  local pid stat fields total=0
-  for pid in "$@"; do
-    stat=$(<"/proc/$pid/stat")
-    read -ra fields <<<"${stat##*) }"
-    total=$((total + fields[11] + fields[12]))  # fields 14 (utime) and 15 (stime) of stat
-  done
-  echo "$total"
-}
 clk_tck=$(getconf CLK_TCK)
-
-run_wrk() {  # run_wrk LEG CONNECTIONS THREADS [SECONDS]
-  LLMESH_BENCH_HEADERS="${leg_headers[$1]:-}" wrk -t"$3" -c"$2" -d"${4:-$seconds}s" \
-    -s "$here/bench/wrk_report.lua" "http://127.0.0.1:${leg_port[$1]}/v1/chat/completions" | grep '^{'
-}
 
 # One request through Portkey first: it must reach the fake and come back 200 with the chat body.
 fake_chats() { curl -sf "http://127.0.0.1:$fake_port/_fake/stats" | node -e \
@@ -132,7 +98,7 @@ fake_chats() { curl -sf "http://127.0.0.1:$fake_port/_fake/stats" | node -e \
 chats_before=$(fake_chats)
 portkey_answer=$(curl -s -w '\n%{http_code}' -H 'Content-Type: application/json' \
   -H 'Authorization: Bearer bench-client' -H "x-portkey-provider: openai" \
-  -H "x-portkey-custom-host: http://127.0.0.1:$fake_port/v1" --data-binary "@$work/body.json" \
+  -H "x-portkey-custom-host: http://127.0.0.1:$fake_port/v1" --data-binary "@$work/body.1024.json" \
   "http://127.0.0.1:$portkey_port/v1/chat/completions")
 if [[ ${portkey_answer##*$'\n'} != 200 || $portkey_answer != *'"chat.completion"'* ||
       $(fake_chats) -ne $((chats_before + 1)) ]]; then
@@ -141,124 +107,110 @@ if [[ ${portkey_answer##*$'\n'} != 200 || $portkey_answer != *'"chat.completion"
   exit 1
 fi
 
-declare -A rss_idle
-for leg in llmesh portkey; do
-  pid_var=${leg}_pid
-  rss_idle[$leg]=$(llmesh_rss_kib "${!pid_var}")
+# Which legs speak h2 (prior knowledge); the others are reported as "h2 unavailable".
+h2_legs=()
+for leg in direct nginx llmesh; do
+  h2_probe "$leg" >"$res/h2.$leg.status"
+  [[ $(<"$res/h2.$leg.status") == available ]] && h2_legs+=("$leg")
+  echo "bench: h2 $leg: $(<"$res/h2.$leg.status")"
 done
-declare -A one thirty_two two_hundred_fifty_six cpu_us_per_request
-for leg in "${legs[@]}"; do
-  run_wrk "$leg" 1 1 1 >/dev/null  # warm-up: connections, pools, caches
-  one[$leg]="["
-done
-for round in $(seq "$rounds"); do
-  for leg in "${legs[@]}"; do
-    [[ $round -gt 1 ]] && one[$leg]+=","
-    one[$leg]+=$(run_wrk "$leg" 1 1 "$round_seconds")
-  done
-done
-for leg in "${legs[@]}"; do one[$leg]+="]"; done
-for leg in "${legs[@]}"; do
-  sampler=""
-  if [[ $leg == llmesh || $leg == portkey ]]; then
-    # RSS under load: sampled half-way through the 32-connection run.
-    pid_var=${leg}_pid
-    ( sleep "$(awk "BEGIN{print $seconds/2}")"; llmesh_rss_kib "${!pid_var}" >"$work/rss_load_$leg" ) &
-    sampler=$!
-  fi
-  pids=""
-  [[ $leg != direct ]] && pids=$(leg_pids "$leg") && ticks_before=$(cpu_ticks $pids)
-  thirty_two[$leg]=$(run_wrk "$leg" 32 2)
-  if [[ -n $pids ]]; then
-    ticks=$(( $(cpu_ticks $pids) - ticks_before ))
-    requests=$(node -e 'console.log(JSON.parse(process.argv[1]).requests)' "${thirty_two[$leg]}")
-    cpu_us_per_request[$leg]=$(awk "BEGIN{print ($requests > 0 ? $ticks * 1e6 / $clk_tck / $requests : 0)}")
-  fi
-  [[ -n $sampler ]] && wait "$sampler"
-done
-for leg in "${legs[@]}"; do two_hundred_fifty_six[$leg]=$(run_wrk "$leg" 256 2); done
 
-mkdir -p "$here/bench/results"
-out="$here/bench/results/proxy-$(date -u +%Y%m%dT%H%M%SZ).json"
-[[ "${2:-}" == "--smoke" ]] && out="$work/smoke.json"
-node - "$out" "$workers" "$seconds" \
-  "${rss_idle[llmesh]}" "$(cat "$work/rss_load_llmesh" 2>/dev/null || echo 0)" \
-  "${rss_idle[portkey]}" "$(cat "$work/rss_load_portkey" 2>/dev/null || echo 0)" \
-  "${one[direct]}" "${one[nginx]}" "${one[llmesh]}" "${one[portkey]}" \
-  "${thirty_two[direct]}" "${thirty_two[nginx]}" "${thirty_two[llmesh]}" "${thirty_two[portkey]}" \
-  "${two_hundred_fifty_six[direct]}" "${two_hundred_fifty_six[nginx]}" \
-  "${two_hundred_fifty_six[llmesh]}" "${two_hundred_fifty_six[portkey]}" \
-  "${cpu_us_per_request[nginx]}" "${cpu_us_per_request[llmesh]}" "${cpu_us_per_request[portkey]}" <<'NODE'
-const [out, workers, seconds, llmeshIdle, llmeshLoad, portkeyIdle, portkeyLoad, ...legs] = process.argv.slice(2);
-const names = ['direct', 'nginx', 'llmesh', 'portkey'];
-const oneRounds = Object.fromEntries(names.map((n, i) => [n, JSON.parse(legs[i])]));
-const many = Object.fromEntries(names.map((n, i) => [n, JSON.parse(legs[names.length + i])]));
-const most = Object.fromEntries(names.map((n, i) => [n, JSON.parse(legs[2 * names.length + i])]));
-// One figure per quantity: the median over the rounds (each round ran every leg once).
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const medianLeg = (rounds) => Object.fromEntries(
-  Object.keys(rounds[0]).map((k) => [k, median(rounds.map((r) => r[k]))]));
-const one = Object.fromEntries(names.map((n) => [n, medianLeg(oneRounds[n])]));
-const addedRounds = (rounds, q) => rounds.map((r, i) => r[q] - oneRounds.direct[i][q]);
-const proxies = names.slice(1);
-const perProxy = (f) => Object.fromEntries(proxies.map((n) => [n, f(oneRounds[n])]));
-const ratioOf = (a, b) => (b > 0 ? Number((a / b).toFixed(2)) : null);
-const cpuUs = Object.fromEntries(proxies.map((n, i) => [n, Number(Number(legs[3 * names.length + i]).toFixed(1))]));
-const result = {
-  workers: Number(workers), seconds: Number(seconds), rounds: oneRounds.direct.length, body_bytes: 1024,
-  one_in_flight: { ...one,
-    added_us: perProxy((r) => ({ p50: median(addedRounds(r, 'p50_us')), p99: median(addedRounds(r, 'p99_us')) })),
-    added_us_per_round: perProxy((r) => ({ p50: addedRounds(r, 'p50_us'), p99: addedRounds(r, 'p99_us') })),
-    rounds: oneRounds },
-  thirty_two_connections: many,
-  two_hundred_fifty_six_connections: most,
-  // The proxy's utime+stime (nginx: master and workers) over its 32-connection run, divided by the
-  // requests wrk completed in that run. Issue 5's target: at most 40 for llmesh.
-  cpu_us_per_request: { ...cpuUs, target_llmesh: 40 },
-  llmesh_rss_kib: { idle: Number(llmeshIdle), under_load: Number(llmeshLoad) },
-  portkey_rss_kib: { idle: Number(portkeyIdle), under_load: Number(portkeyLoad) },
-  // Issue 5's target: llmesh-proxy serves at least 20x Portkey's requests/s at 32 connections.
-  llmesh_vs_portkey: { rps_at_32: ratioOf(many.llmesh.rps, many.portkey.rps), target_rps_at_32: 20 },
-};
-require('fs').writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
-const f = (x) => String(Math.round(x)).padStart(9);
-console.log(`llmesh bench (${workers} worker(s) for nginx and llmesh, Portkey one Node.js process, ` +
-  `${seconds}s per leg, 1 in flight over ${result.rounds} alternating round(s), 1 KB body, HTTP/1.1)`);
-console.log('                       p50 us    p99 us  added p50  added p99    rps@32   p99@32 us   rps@256  p99@256 us  CPU us/req');
-for (const [name, label] of [['direct', 'direct (fake)'], ['nginx', 'nginx proxy_pass'], ['llmesh', 'llmesh-proxy'],
-                             ['portkey', 'portkey gateway']]) {
-  const added = name === 'direct' ? { p50: 0, p99: 0 } : result.one_in_flight.added_us[name];
-  console.log(`${label.padEnd(20)} ${f(one[name].p50_us)} ${f(one[name].p99_us)} ${f(added.p50)}  ` +
-    `${f(added.p99)} ${f(many[name].rps)} ${f(many[name].p99_us)} ${f(most[name].rps)}  ${f(most[name].p99_us)}  ` +
-    (name === 'direct' ? '         -' : cpuUs[name].toFixed(1).padStart(10)));
+for leg in "${proxies[@]}"; do leg_rss_kib "$leg" >"$res/rss.idle.$leg"; done
+
+# The load runs. Each function takes the leg and reads the phase from these globals.
+size=1024 body="$work/body.1024.json" one_seconds=1 many_seconds=$seconds conns=32 rss_sample=0
+
+# one_h1: every leg at one request in flight, alternated request by request (one_in_flight),
+# $rounds rounds of $one_seconds after $warmup_cycles unrecorded cycles; one.h1.SIZE.LEG.jsonl.
+warmup_cycles=500
+[[ $smoke == 1 ]] && warmup_cycles=20
+one_h1() {
+  "$bin/one_in_flight" --body "$body" --out "$res/one.h1.$size" --rounds "$rounds" \
+    --round-seconds "$one_seconds" --warmup "$warmup_cycles" --leg "direct=$fake_port" \
+    --leg "nginx=$nginx_port" --leg "llmesh=$llmesh_port" --leg "portkey=$portkey_port" \
+    --header "portkey=x-portkey-provider: openai" \
+    --header "portkey=x-portkey-custom-host: http://127.0.0.1:$fake_port/v1"
 }
-const ratio = (a, b) => (b > 0 ? (a / b).toFixed(2) : 'n/a');
-const a = result.one_in_flight.added_us;
-console.log('added p50 per round: ' +
-  proxies.map((n) => `${n} ${result.one_in_flight.added_us_per_round[n].p50.join(' ')}`).join('; '));
-console.log(`llmesh/nginx: added p50 ${ratio(a.llmesh.p50, a.nginx.p50)}x, ` +
-  `added p99 ${ratio(a.llmesh.p99, a.nginx.p99)}x, rps@32 ${ratio(many.llmesh.rps, many.nginx.rps)}x`);
-console.log(`CPU us per request at 32 connections: nginx ${cpuUs.nginx}, llmesh ${cpuUs.llmesh} (target <= 40), ` +
-  `portkey ${cpuUs.portkey}`);
-console.log(`llmesh/portkey: rps@32 ${ratio(many.llmesh.rps, many.portkey.rps)}x (target >= 20x); ` +
-  `portkey/llmesh: added p50 ${ratio(a.portkey.p50, a.llmesh.p50)}x, added p99 ${ratio(a.portkey.p99, a.llmesh.p99)}x`);
-const mib = (kib) => (kib / 1024).toFixed(1);
-console.log(`RSS idle / under load: llmesh ${mib(llmeshIdle)} / ${mib(llmeshLoad)} MiB, ` +
-  `portkey ${mib(portkeyIdle)} / ${mib(portkeyLoad)} MiB`);
-const roundErrors = (rounds) => rounds.reduce((sum, r) => sum + r.errors, 0);
-console.log(`errors (1 in flight, then 32, then 256): ${names.map((n) => roundErrors(oneRounds[n])).join(' ')}; ` +
-  `${names.map((n) => many[n].errors).join(' ')}; ${names.map((n) => most[n].errors).join(' ')}`);
-console.log(`results: ${out}`);
-NODE
+# many_h1 LEG: $conns connections for $many_seconds; for a proxy also its CPU per request and,
+# with rss_sample=1, its RSS half-way through (rss.load.SIZE.LEG).
+many_h1() {
+  local leg=$1 name="c$conns.h1.$size.$1" pids="" before=0 sampler=""
+  if [[ $leg != direct ]]; then
+    pids=$(leg_pids "$leg")
+    before=$(cpu_ticks $pids)
+    if [[ $rss_sample == 1 ]]; then
+      ( sleep "$(awk "BEGIN{print $many_seconds/2}")"; leg_rss_kib "$leg" >"$res/rss.load.$size.$leg" ) &
+      sampler=$!
+    fi
+  fi
+  load_wrk "$leg" "$conns" "$many_seconds" "$body" >"$res/$name.json"
+  if [[ -n $pids ]]; then
+    cpu_us_per_request $(($(cpu_ticks $pids) - before)) "$(<"$res/$name.json")" >"$res/$name.cpu"
+  fi
+  if [[ -n $sampler ]]; then wait "$sampler"; fi
+}
+
+# 1 KB, HTTP/1.1: the full treatment.
+phase "1 KB, HTTP/1.1: 1 in flight, 32 and 256 connections"
+# The legs share the 1-in-flight time: as long in all as running each for $seconds (--smoke:
+# half a second in all).
+one_seconds=$(awk "BEGIN{print $seconds * ${#legs[@]} / $rounds}")
+[[ $smoke == 1 ]] && one_seconds=0.5
+one_h1
+conns=32 rss_sample=1
+for_each_leg many_h1 "${legs[@]}"
+conns=256 rss_sample=0
+for_each_leg many_h1 "${legs[@]}"
+
+# 10 KB and 100 KB, HTTP/1.1: one in flight and 32 connections.
+one_seconds=$(awk "BEGIN{print $size_seconds * ${#legs[@]} / $rounds}")
+[[ $smoke == 1 ]] && one_seconds=0.5
+many_seconds=$size_seconds conns=32 rss_sample=1
+for size in "${sizes[@]:1}"; do
+  phase "$((size / 1024)) KB, HTTP/1.1: 1 in flight, 32 connections"
+  body="$work/body.$size.json"
+  one_h1
+  for_each_leg many_h1 "${legs[@]}"
+done
+
+# h2 (prior knowledge), 1 KB: one in flight, then 32 streams as 4 connections x 8 streams and as
+# 32 connections x 1. h2load runs a fixed number of requests, sized from a pilot run per leg.
+size=1024 body="$work/body.1024.json"
+declare -A h2_one_requests h2_many_requests
+h2_shape="" h2_conns=0 h2_streams=0
+one_h2() { load_h2load "$1" 1 1 "${h2_one_requests[$1]}" "$body" >>"$res/one.h2.$size.$1.jsonl"; }
+many_h2() {
+  local leg=$1 name="$h2_shape.h2.$size.$1" pids="" before=0
+  if [[ $leg != direct ]]; then pids=$(leg_pids "$leg"); before=$(cpu_ticks $pids); fi
+  load_h2load "$leg" "$h2_conns" "$h2_streams" "${h2_many_requests[$leg]}" "$body" >"$res/$name.json"
+  if [[ -n $pids ]]; then
+    cpu_us_per_request $(($(cpu_ticks $pids) - before)) "$(<"$res/$name.json")" >"$res/$name.cpu"
+  fi
+}
+if [[ ${#h2_legs[@]} -gt 0 ]]; then
+  phase "1 KB, h2: ${h2_legs[*]}"
+  one_seconds=$(awk "BEGIN{print $h2_seconds/$rounds}")
+  for leg in "${h2_legs[@]}"; do h2_one_requests[$leg]=$(h2_requests_for "$leg" 1 1 "$one_seconds" "$body"); done
+  for _ in $(seq "$rounds"); do for_each_leg one_h2 "${h2_legs[@]}"; done
+  for shape in c4x8 c32x1; do
+    h2_shape=$shape h2_conns=${shape%x*} h2_streams=${shape#*x}
+    h2_conns=${h2_conns#c}
+    for leg in "${h2_legs[@]}"; do
+      h2_many_requests[$leg]=$(h2_requests_for "$leg" "$h2_conns" "$h2_streams" "$h2_seconds" "$body")
+    done
+    for_each_leg many_h2 "${h2_legs[@]}"
+  done
+fi
 
 # Streaming, one in flight: the fake is scripted for every request from here on (10 content
 # chunks 2 ms apart, the first 1 ms after the role chunk); stream_client.cjs alternates the legs
-# over rounds, prints its table and writes the `streaming` section, merged into $out.
+# over rounds, prints its table and writes the `streaming` section.
+phase "streaming"
 stream_chunks=10 stream_interval_ms=2 stream_first_chunk_ms=1
 curl -sf -X POST -d "{\"chunks\":$stream_chunks,\"chunk_interval_ms\":$stream_interval_ms,\"first_chunk_ms\":$stream_first_chunk_ms}" \
   "http://127.0.0.1:$fake_port/_fake/script" >/dev/null
 stream_per_round=60 stream_warmup=5
-[[ "${2:-}" == "--smoke" ]] && stream_per_round=10 stream_warmup=2
+[[ $smoke == 1 ]] && stream_per_round=10 stream_warmup=2
 node "$here/bench/stream_client.cjs" "$(node -e '
 const [body, out, rounds, perRound, warmup, chunks, interval, first, fake, nginx, llmesh, portkey] = process.argv.slice(1);
 console.log(JSON.stringify({ body, out, rounds: +rounds, per_round: +perRound, warmup: +warmup, chunks: +chunks,
@@ -268,21 +220,36 @@ console.log(JSON.stringify({ body, out, rounds: +rounds, per_round: +perRound, w
     { name: "llmesh", label: "llmesh-proxy", port: +llmesh },
     { name: "portkey", label: "portkey gateway", port: +portkey,
       headers: { "x-portkey-provider": "openai", "x-portkey-custom-host": `http://127.0.0.1:${fake}/v1` } }] }));
-' "$work/body.json" "$work/streaming.json" "$rounds" "$stream_per_round" "$stream_warmup" "$stream_chunks" \
+' "$work/body.1024.json" "$res/streaming.json" "$rounds" "$stream_per_round" "$stream_warmup" "$stream_chunks" \
   "$stream_interval_ms" "$stream_first_chunk_ms" "$fake_port" "$nginx_port" "$llmesh_port" "$portkey_port")"
 curl -sf -X POST "http://127.0.0.1:$fake_port/_fake/reset" >/dev/null
-node -e '
-const fs = require("fs");
-const result = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
-result.streaming = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
-fs.writeFileSync(process.argv[1], JSON.stringify(result, null, 2) + "\n");
-' "$out" "$work/streaming.json"
+
+# The soak: 32 connections of 1 KB requests for $soak_seconds, RSS every $soak_interval s (a
+# line "seconds-since-start rss-kib" each), then once more when the load has stopped.
+soak() {
+  local leg=$1 start=$EPOCHREALTIME load
+  load_wrk "$leg" 32 "$soak_seconds" "$work/body.1024.json" >"$res/soak.$leg.json" &
+  load=$!
+  while kill -0 "$load" 2>/dev/null; do
+    echo "$(awk "BEGIN{printf \"%.1f\", $EPOCHREALTIME - $start}") $(leg_rss_kib "$leg")" >>"$res/soak.$leg.tsv"
+    sleep "$soak_interval"
+  done
+  wait "$load"
+  leg_rss_kib "$leg" >"$res/soak.$leg.after"
+}
+phase "soak: ${soak_seconds} s per leg under 32 connections (llmesh, then nginx)"
+for_each_leg soak llmesh nginx
+
+for leg in "${proxies[@]}"; do leg_hwm_kib "$leg" >"$res/rss.peak.$leg"; done
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # Translation: CPU per request of an OpenAI client answered by an Anthropic provider versus
 # passthrough, on one core, no I/O.
-translation_json="$here/bench/results/translation-$(date -u +%Y%m%dT%H%M%SZ).json"
+phase "translation_bench"
+translation_json="$results_dir/translation-$stamp.json"
 min_time=0.5
-[[ "${2:-}" == "--smoke" ]] && min_time=0.01 && translation_json="$work/translation.json"
+[[ $smoke == 1 ]] && min_time=0.01 && translation_json="$work/translation.json"
+mkdir -p "$results_dir"
 "$bin/translation_bench" --benchmark_min_time="$min_time" --benchmark_out="$translation_json" \
   --benchmark_out_format=json >/dev/null 2>&1
 node - "$translation_json" <<'NODE'
@@ -302,9 +269,23 @@ NODE
 
 # The control plane: 1,000 simulated sidecars (discovery + telemetry streams) against one
 # llmesh-control; it starts its own, prints its summary and writes its JSON.
-control_json="$here/bench/results/control-load-$(date -u +%Y%m%dT%H%M%SZ).json"
+phase "control_load"
+control_json="$results_dir/control-load-$stamp.json"
 control_args=(--out "$control_json")
-[[ "${2:-}" == "--smoke" ]] && control_args=(--quick --out "$work/control-load.json")
+[[ $smoke == 1 ]] && control_args=(--quick --out "$work/control-load.json")
 echo
 "$bin/control_load" "${control_args[@]}" 2>"$work/control-load.log" ||
   { cat "$work/control-load.log" >&2; exit 1; }
+
+# The data plane's JSON and the table of ratios against nginx and Portkey, printed last.
+out="$results_dir/proxy-$stamp"
+[[ $smoke == 1 ]] && out="$work/smoke"
+node "$here/bench/report.cjs" "$res" "$out" "$(node -e 'console.log(JSON.stringify({
+  stamp: process.argv[1], smoke: process.argv[2] === "1", workers: +process.argv[3], seconds: +process.argv[4],
+  size_seconds: +process.argv[5], rounds: +process.argv[6], soak_seconds: +process.argv[7],
+  soak_interval_seconds: +process.argv[8], body_sizes: process.argv[9].split(" ").map(Number),
+  commit: process.argv[10], cores: +process.argv[11],
+  load_average: { start: process.argv[12], end: process.argv[13] } }))' \
+  "$stamp" "$smoke" "$workers" "$seconds" "$size_seconds" "$rounds" "$soak_seconds" "$soak_interval" \
+  "${sizes[*]}" "$(git -C "$here" describe --always --dirty 2>/dev/null || echo unknown)" "$(nproc)" \
+  "$load_start" "$load_end")"

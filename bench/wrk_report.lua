@@ -12,11 +12,15 @@ for name, value in (os.getenv("LLMESH_BENCH_HEADERS") or ""):gmatch("([^:\n]+):%
   wrk.headers[name] = value
 end
 
+-- errors: wrk's five kinds summed (status: a non-2xx/3xx answer; timeout: none within 2 s), and
+-- each kind in error_kinds.
 function done(summary, latency, requests)
-  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
-      + summary.errors.status + summary.errors.timeout
+  local e = summary.errors
   io.write(string.format(
-    '{"requests":%d,"duration_us":%d,"rps":%.1f,"errors":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"mean_us":%.1f}\n',
-    summary.requests, summary.duration, summary.requests / (summary.duration / 1e6), errors,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.mean))
+    '{"requests":%d,"duration_us":%d,"rps":%.1f,"errors":%d,"p50_us":%d,"p90_us":%d,"p99_us":%d,"mean_us":%.1f,'
+      .. '"error_kinds":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d}}\n',
+    summary.requests, summary.duration, summary.requests / (summary.duration / 1e6),
+    e.connect + e.read + e.write + e.status + e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.mean,
+    e.connect, e.read, e.write, e.status, e.timeout))
 end
