@@ -7,6 +7,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -90,6 +91,7 @@ int H2Connection::OnBeginHeaders(const nghttp2_frame& frame) {
     spare_.pop_back();
   }
   stream->Begin(frame.hd.stream_id);
+  stream->began = IoDeadline::Clock::now();
   live_.push_back(*stream);
   nghttp2_session_set_stream_user_data(native(), frame.hd.stream_id, stream);
   ++open_streams_;
@@ -108,21 +110,26 @@ int H2Connection::OnHeader(const nghttp2_frame& frame, std::string_view name,
     stream->reject_reason = "request header fields too large";
     return 0;
   }
-  Request& request = stream->request();
-  if (name.starts_with(':')) {
-    if (name == ":method") {
-      request.method_string(value);
-    } else if (name == ":path") {
-      request.target(value);
-    } else if (name == ":authority") {
+  // Beast throws for a field it cannot store (over 64 KiB) or out of memory; an exception must
+  // not unwind through nghttp2's C frames.
+  try {
+    Request& request = stream->request();
+    if (name.starts_with(':')) {
+      if (name == ":method") {
+        request.method_string(value);
+      } else if (name == ":path") {
+        request.target(value);
+      } else if (name == ":authority") {
+        request.set(bhttp::field::host, value);
+      }
+    } else if (name == "host") {
       request.set(bhttp::field::host, value);
+    } else {
+      request.insert(name, value);
     }
-    return 0;
-  }
-  if (name == "host") {
-    request.set(bhttp::field::host, value);
-  } else {
-    request.insert(name, value);
+  } catch (const std::exception&) {
+    stream->reject = bhttp::status::request_header_fields_too_large;
+    stream->reject_reason = "request header field too large";
   }
   return 0;
 }
@@ -131,6 +138,7 @@ int H2Connection::OnFrame(const nghttp2_frame& frame) {
   const bool end_stream = (frame.hd.flags & NGHTTP2_FLAG_END_STREAM) != 0;
   if (frame.hd.type != NGHTTP2_HEADERS && frame.hd.type != NGHTTP2_DATA) return 0;
   H2Stream* stream = StreamOf(frame.hd.stream_id);
+  if (stream != nullptr && end_stream) stream->request_ended = true;
   if (stream == nullptr || stream->dispatched) return 0;
   if (IsRequestHeaders(frame)) {
     if (stream->reject != bhttp::status{}) {
@@ -204,10 +212,20 @@ void H2Connection::Refuse(H2Stream& stream, bhttp::status status, std::string_vi
 void H2Connection::Dispatch(H2Stream& stream) {
   stream.dispatched = true;
   ++running_;
-  asio::co_spawn(transport().socket().get_executor(), RunStream(stream),
-                 asio::bind_cancellation_slot(stream.cancel.slot(), [this, &stream](std::exception_ptr) {
-                   OnStreamCoroutineEnded(stream);
-                 }));
+  UpdateIdleDeadline();
+  // Posted: Dispatch runs inside nghttp2's callbacks, and co_spawn would start the handler
+  // right there. Serve waits for running_, so the connection outlives the posted start.
+  asio::post(transport().socket().get_executor(), [this, &stream] {
+    // Closed meanwhile (ForceClose found no handler to cancel yet): nothing may start now.
+    if (closed()) {
+      OnStreamCoroutineEnded(stream);
+      return;
+    }
+    asio::co_spawn(transport().socket().get_executor(), RunStream(stream),
+                   asio::bind_cancellation_slot(stream.cancel.slot(), [this, &stream](std::exception_ptr) {
+                     OnStreamCoroutineEnded(stream);
+                   }));
+  });
 }
 
 asio::awaitable<void> H2Connection::RunStream(H2Stream& stream) {
@@ -253,13 +271,32 @@ void H2Connection::Release(H2Stream& stream) {
 void H2Connection::UpdateIdleDeadline() {
   if (open_streams_ == 0) {
     idle_.Set(IoDeadline::Clock::now() + limits().client_timeout);
-  } else {
-    idle_.Clear();
+    return;
   }
+  // A request still being read is bounded as on HTTP/1.1: client_timeout from its first byte.
+  // Streams are listed in the order they began, so the first one still read is the oldest.
+  for (const H2Stream& each : live_) {
+    if (!each.dispatched && !each.closed) {
+      idle_.Set(each.began + limits().client_timeout);
+      return;
+    }
+  }
+  idle_.Clear();
 }
 
 void H2Connection::OnIdleTimeout() {
-  if (open_streams_ > 0) return;
+  if (open_streams_ > 0) {
+    const IoDeadline::Clock::time_point now = IoDeadline::Clock::now();
+    // Refuse posts each stream's coroutine, so live_ does not change during the loop.
+    for (H2Stream& each : live_) {
+      if (!each.dispatched && !each.closed && each.began + limits().client_timeout <= now) {
+        Refuse(each, bhttp::status::request_timeout, "request not received in time");
+      }
+    }
+    UpdateIdleDeadline();
+    Flush();
+    return;
+  }
   if (idle_goaway_sent_) {
     // The client did not even take the GOAWAY.
     Close();

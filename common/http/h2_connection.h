@@ -74,6 +74,8 @@ class H2Stream final
   boost::beast::http::status reject{};  // unknown (0) unless refused before the handler
   std::string_view reject_reason;
   bool dispatched = false;      // its coroutine was spawned
+  bool request_ended = false;   // the client's END_STREAM arrived
+  std::chrono::steady_clock::time_point began;  // its HEADERS began: bounds reading it
   bool coroutine_done = false;  // its coroutine has finished
   bool closed = false;          // nghttp2 closed the stream (or the session ended)
   asio::cancellation_signal cancel;

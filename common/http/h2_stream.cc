@@ -35,6 +35,7 @@ void H2Stream::Begin(int32_t id) {
   reject = {};
   reject_reason = {};
   dispatched = false;
+  request_ended = false;
   coroutine_done = false;
   closed = false;
   close_code_ = 0;
@@ -80,8 +81,10 @@ asio::awaitable<absl::Status> H2Stream::Send(Response response) {
   if (absl::Status status = SubmitHead(response_.base(), with_body, content_length); !status.ok()) {
     co_return status;
   }
-  // Without a body the HEADERS frame ends the stream; nghttp2 copied it.
-  absl::Status status = with_body ? co_await AwaitBody() : absl::OkStatus();
+  // Without a body the HEADERS frame ends the stream; nghttp2 copied it. (No co_await inside
+  // a conditional expression: GCC 12 mishandles the temporaries of such a coroutine.)
+  absl::Status status;
+  if (with_body) status = co_await AwaitBody();
   complete_ = status.ok();
   co_return status;
 }
@@ -132,8 +135,10 @@ asio::awaitable<absl::Status> H2Stream::AwaitBody() {
                     : absl::OkStatus();
     }
     if (connection_.closed()) co_return StreamGone();
-    if (closed && close_code_ != NGHTTP2_NO_ERROR) {
-      // Reset: nothing more is framed, but a write in flight may still hold our bytes.
+    if (closed && (close_code_ != NGHTTP2_NO_ERROR || !framed)) {
+      // Reset (even with NO_ERROR before our body was all framed): nothing more is framed, but
+      // a write in flight may still hold our bytes. A clean close after the last frame only
+      // waits for that write, above.
       body_.pending = {};
       co_await AwaitInFlight(deadline);
       co_return StreamGone();
@@ -206,6 +211,11 @@ asio::awaitable<void> H2Stream::Settle() {
     connection_.ResetStream(id_, NGHTTP2_INTERNAL_ERROR);
   }
   co_await AwaitInFlight(Clock::now() + connection_.limits().client_timeout);
+  // A complete answer to a request the client is still sending (413, 408): RFC 9113 §8.1 asks
+  // for RST_STREAM NO_ERROR, sent only now because nghttp2 would drop DATA still queued.
+  if (complete_ && !request_ended && !closed && !connection_.closed()) {
+    connection_.ResetStream(id_, NGHTTP2_NO_ERROR);
+  }
 }
 
 void H2Stream::OnClosed(uint32_t error_code) {

@@ -51,7 +51,8 @@ class ResponseSink {
   // canonical `decoded.chat` / `decoded.embeddings` for the sink to render.
   virtual boost::asio::awaitable<absl::Status> SendBody(const AnswerInfo& answer, int status,
                                                         provider::DecodedResponse decoded) = 0;
-  // The commit point of a stream: sends the response head.
+  // The commit point of a stream: the response head is decided (the sink may send it together
+  // with the first WriteStream, so a client gone now shows in that call).
   virtual boost::asio::awaitable<absl::Status> StartStream(const AnswerInfo& answer) = 0;
   // Forwards what the decoder produced at once — `progress.wire` as it is, or `progress.events`
   // rendered in the client's format — and clears both. UNAVAILABLE when the client went away.

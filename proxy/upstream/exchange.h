@@ -56,7 +56,7 @@ class Exchange {
   // The next piece of the body, framing removed, as it arrives; an empty view means the body is
   // complete (and stays empty on further calls). The view is valid until the next call on this
   // Exchange or its destruction; taking it is what lets the upstream send more (HTTP/2 flow
-  // control credits the bytes of the previous piece when ReadSome is called again).
+  // control credits a piece's bytes when ReadSome hands it out).
   // Precondition: ReadHead succeeded.
   virtual boost::asio::awaitable<absl::StatusOr<std::string_view>> ReadSome(MonoTime deadline) = 0;
 

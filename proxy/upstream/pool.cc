@@ -151,8 +151,11 @@ asio::awaitable<absl::StatusOr<std::unique_ptr<Exchange>>> UpstreamPool::SendHtt
       co_return co_await SendHttp1(endpoint, request, connect_deadline, write_deadline, *std::move(opened));
     }
     internal::Http2ConnectionOwner* owner = this;
-    state.connections.push_back(&internal::Http2Connection::Start(
-        io_, std::make_unique<internal::Http2Connection>(io_, *std::move(opened), options_.idle_timeout, owner)));
+    internal::Http2Connection& connection = internal::Http2Connection::Start(
+        io_, std::make_unique<internal::Http2Connection>(io_, *std::move(opened), options_.idle_timeout, owner));
+    state.connections.push_back(&connection);
+    // The connection this request opened serves it first, whatever round this is.
+    if (connection.Available()) co_return connection.StartStream(request);
   }
   co_return absl::UnavailableError(
       absl::StrCat("upstream ", endpoint.Authority(), ": no HTTP/2 connection would take the request"));

@@ -362,6 +362,34 @@ TEST_F(H2ServerTest, SendsGoAwayToAnIdleConnectionAfterClientTimeout) {
   ASSERT_TRUE(client.WaitConnectionClosed());
 }
 
+TEST_F(H2ServerTest, AnswersARequestNeverCompletedWith408AfterClientTimeout) {
+  ServerLimits limits;
+  limits.client_timeout = milliseconds(200);
+  StartServer(limits);
+  H2TestClient client(server_->port());
+  // HEADERS without END_STREAM, then nothing: the body never comes.
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {":method", "POST"}, {":scheme", "http"}, {":authority", "127.0.0.1"}, {":path", "/echo"}};
+  std::vector<nghttp2_nv> nva;
+  for (auto& [name, value] : fields) {
+    nva.push_back({reinterpret_cast<uint8_t*>(name.data()), reinterpret_cast<uint8_t*>(value.data()),
+                   name.size(), value.size(), NGHTTP2_NV_FLAG_NONE});
+  }
+  const int32_t id =
+      nghttp2_submit_headers(client.session(), NGHTTP2_FLAG_NONE, -1, nullptr, nva.data(), nva.size(), nullptr);
+  ASSERT_GT(id, 0);
+  ASSERT_TRUE(client.WaitClosed(id));
+  EXPECT_EQ(client.stream(id).status, 408);
+  EXPECT_EQ(client.stream(id).body, "rejected: request not received in time");
+  // The answer is complete; the half the client never finished is reset without an error.
+  EXPECT_EQ(client.stream(id).error_code, static_cast<uint32_t>(NGHTTP2_NO_ERROR));
+  EXPECT_EQ(handler().events().Count("entered /echo"), 0);
+  // The connection keeps serving.
+  const int32_t next = client.Submit("POST", "/echo", "after");
+  ASSERT_TRUE(client.WaitClosed(next));
+  EXPECT_EQ(client.stream(next).body, "after");
+}
+
 TEST_F(H2ServerTest, ClosesConnectionOnGarbageAfterPrefaceAndKeepsServing) {
   StartServer();
   testing::RawConnection raw(server_->port());
