@@ -54,12 +54,7 @@ absl::Status H2Stream::SubmitHead(const bhttp::response_header<>& head, bool wit
                                      static_cast<char>('0' + status / 10 % 10),
                                      static_cast<char>('0' + status % 10)};
   headers.AddLowercase(":status", std::string_view(status_text.data(), status_text.size()));
-  for (const auto& field : head) {
-    const std::string_view name = field.name_string();
-    if (http2::IsConnectionSpecificField(name)) continue;
-    if (field.name() == bhttp::field::content_length) continue;
-    headers.Add(name, field.value());
-  }
+  headers.AddFields(head, bhttp::field::content_length);
   if (!content_length.empty()) headers.AddLowercase("content-length", content_length);
   return connection_.SubmitResponse(id_, headers.entries(), with_body ? &body_ : nullptr);
 }

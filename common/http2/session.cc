@@ -12,9 +12,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_suffix.hpp>
+#include <boost/beast/core/string.hpp>
 
 #include "absl/strings/ascii.h"
-#include <boost/beast/core/string.hpp>
 #include "absl/strings/str_cat.h"
 
 namespace llmesh::http2 {
@@ -450,6 +450,17 @@ void HeaderList::Add(std::string_view name, std::string_view value) {
   entries_.push_back(nghttp2_nv{nullptr, reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())),
                                 name.size(), value.size(), NGHTTP2_NV_FLAG_NONE});
   name_offsets_.push_back(offset);
+}
+
+void HeaderList::AddFields(const boost::beast::http::fields& fields, boost::beast::http::field also_skip) {
+  namespace bhttp = boost::beast::http;
+  for (const auto& field : fields) {
+    const bhttp::field known = field.name();
+    if (known == bhttp::field::host || IsConnectionSpecificField(field.name_string())) continue;
+    if (known == bhttp::field::te && !boost::beast::iequals(field.value(), "trailers")) continue;
+    if (also_skip != bhttp::field::unknown && known == also_skip) continue;
+    Add(field.name_string(), field.value());
+  }
 }
 
 std::span<const nghttp2_nv> HeaderList::entries() {

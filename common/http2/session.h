@@ -38,6 +38,8 @@
 #include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/beast/http/field.hpp>
+#include <boost/beast/http/fields.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/system/error_code.hpp>
 #include <nghttp2/nghttp2.h>
@@ -303,6 +305,11 @@ class HeaderList {
   void AddLowercase(std::string_view name, std::string_view value);
   // Adds a field, lowercasing its name.
   void Add(std::string_view name, std::string_view value);
+  // Adds the fields of an HTTP/1-style header that an HTTP/2 message may carry (RFC 9113
+  // §8.2.2): connection-specific fields, `host` (sent as :authority by the caller) and `te`
+  // other than "trailers" are left out, and so is `also_skip` unless it is field::unknown.
+  void AddFields(const boost::beast::http::fields& fields,
+                 boost::beast::http::field also_skip = boost::beast::http::field::unknown);
   // The entries, valid until the next Add or Clear.
   std::span<const nghttp2_nv> entries();
 

@@ -165,13 +165,7 @@ absl::StatusOr<std::unique_ptr<Exchange>> Http2Connection::StartStream(Request& 
   }
   headers_.AddLowercase(":authority", authority);
   headers_.AddLowercase(":path", request.target());
-  for (const auto& field : request) {
-    const std::string_view name = field.name_string();
-    if (field.name() == http::field::host || http2::IsConnectionSpecificField(name)) continue;
-    // TE is allowed on HTTP/2 only as "te: trailers".
-    if (field.name() == http::field::te && !beast::iequals(field.value(), "trailers")) continue;
-    headers_.Add(name, field.value());
-  }
+  headers_.AddFields(request);
 
   stream->request_body.swap(request.body());
   http2::OutboundBody* body = nullptr;
