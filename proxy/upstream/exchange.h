@@ -25,6 +25,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -60,14 +62,23 @@ class Exchange {
   // Precondition: ReadHead succeeded.
   virtual boost::asio::awaitable<absl::StatusOr<std::string_view>> ReadSome(MonoTime deadline) = 0;
 
-  // The rest of the body in one string. RESOURCE_EXHAUSTED (and the exchange is abandoned) as
-  // soon as it is known to exceed `max_bytes`. Precondition: ReadHead succeeded.
-  virtual boost::asio::awaitable<absl::StatusOr<std::string>> ReadAll(MonoTime deadline, size_t max_bytes) = 0;
+  // The rest of the body in one string, read with ReadSome. RESOURCE_EXHAUSTED (and the exchange
+  // is abandoned) as soon as it is known to exceed `max_bytes`. Precondition: ReadHead succeeded.
+  boost::asio::awaitable<absl::StatusOr<std::string>> ReadAll(MonoTime deadline, size_t max_bytes);
 
   // True once the whole response has been read.
   virtual bool complete() const = 0;
   // True when the exchange runs on a connection that served an earlier exchange.
   virtual bool reused_connection() const = 0;
+
+ protected:
+  // The body bytes still to come as the response head announces them (Content-Length), when it
+  // does and no piece has been read yet; nullopt otherwise.
+  virtual std::optional<uint64_t> AnnouncedBodyBytes() const = 0;
+  // Ends the exchange after a failure found above it (ReadAll's limit, cancellation).
+  virtual void Abandon() = 0;
+  // Adds `piece`, the view ReadSome has just returned, to `body`.
+  virtual void AppendPiece(std::string_view piece, std::string& body) { body.append(piece); }
 };
 
 }  // namespace llmesh::upstream

@@ -133,33 +133,11 @@ asio::awaitable<absl::StatusOr<std::string_view>> Http1Exchange::ReadSome(MonoTi
   }
 }
 
-asio::awaitable<absl::StatusOr<std::string>> Http1Exchange::ReadAll(MonoTime deadline, size_t max_bytes) {
-  const asio::cancellation_state cancellation = co_await asio::this_coro::cancellation_state;
-  std::string body;
-  if (state_ == State::kBody) {
-    if (const boost::optional<std::uint64_t> remaining = parser_->content_length_remaining()) {
-      if (*remaining > max_bytes) {
-        state_ = State::kFailed;
-        co_return absl::ResourceExhaustedError(
-            absl::StrCat("upstream body of ", *remaining, " bytes exceeds the limit of ", max_bytes));
-      }
-      body.reserve(*remaining);
-    }
-  }
-  for (;;) {
-    if (internal::CancellationRequested(cancellation)) {
-      state_ = State::kFailed;
-      co_return Cancelled();
-    }
-    absl::StatusOr<std::string_view> piece = co_await ReadSome(deadline);
-    if (!piece.ok()) co_return piece.status();
-    if (piece->empty()) co_return body;
-    if (piece->size() > max_bytes - body.size()) {
-      state_ = State::kFailed;
-      co_return absl::ResourceExhaustedError(absl::StrCat("upstream body exceeds the limit of ", max_bytes, " bytes"));
-    }
-    body.append(*piece);
-  }
+std::optional<uint64_t> Http1Exchange::AnnouncedBodyBytes() const {
+  if (state_ != State::kBody) return std::nullopt;
+  const boost::optional<std::uint64_t> remaining = parser_->content_length_remaining();
+  if (!remaining) return std::nullopt;
+  return *remaining;
 }
 
 }  // namespace llmesh::upstream

@@ -48,10 +48,6 @@ class Http1Exchange final : public Exchange {
   // Precondition: ReadHead succeeded.
   boost::asio::awaitable<absl::StatusOr<std::string_view>> ReadSome(MonoTime deadline) override;
 
-  // The rest of the body in one string. RESOURCE_EXHAUSTED (and the connection is dropped) as
-  // soon as it is known to exceed `max_bytes`. Precondition: ReadHead succeeded.
-  boost::asio::awaitable<absl::StatusOr<std::string>> ReadAll(MonoTime deadline, size_t max_bytes) override;
-
   // True once the whole response has been read.
   bool complete() const override { return state_ == State::kComplete; }
   // True when the exchange runs on a connection that served an earlier exchange.
@@ -59,6 +55,10 @@ class Http1Exchange final : public Exchange {
 
  private:
   friend class UpstreamPool;
+
+  std::optional<uint64_t> AnnouncedBodyBytes() const override;
+  // A connection left mid-body is closed, not pooled, on destruction.
+  void Abandon() override { state_ = State::kFailed; }
 
   enum class State : uint8_t { kHeadPending, kBody, kComplete, kFailed };
 

@@ -101,34 +101,21 @@ asio::awaitable<absl::StatusOr<std::string_view>> Http2Exchange::ReadSome(MonoTi
   }
 }
 
-asio::awaitable<absl::StatusOr<std::string>> Http2Exchange::ReadAll(MonoTime deadline, size_t max_bytes) {
-  std::string body;
-  if (state_ == State::kBody) {
-    uint64_t length = 0;
-    if (auto field = stream_.head.find(http::field::content_length);
-        field != stream_.head.end() && absl::SimpleAtoi(AbslView(field->value()), &length)) {
-      if (length > max_bytes) {
-        co_return Failed(absl::ResourceExhaustedError(
-            absl::StrCat("upstream body of ", length, " bytes exceeds the limit of ", max_bytes)));
-      }
-      body.reserve(length);
-    }
-  }
-  for (;;) {
-    absl::StatusOr<std::string_view> piece = co_await ReadSome(deadline);
-    if (!piece.ok()) co_return piece.status();
-    if (piece->empty()) co_return body;
-    if (piece->size() > max_bytes - body.size()) {
-      co_return Failed(
-          absl::ResourceExhaustedError(absl::StrCat("upstream body exceeds the limit of ", max_bytes, " bytes")));
-    }
-    if (body.empty()) {
-      // The first piece (often the whole body) changes hands instead of being copied; the
-      // stream keeps `body`'s buffer for its next piece.
-      body.swap(stream_.taken);
-    } else {
-      body.append(*piece);
-    }
+std::optional<uint64_t> Http2Exchange::AnnouncedBodyBytes() const {
+  uint64_t length = 0;
+  if (state_ != State::kBody) return std::nullopt;
+  auto field = stream_.head.find(http::field::content_length);
+  if (field == stream_.head.end() || !absl::SimpleAtoi(AbslView(field->value()), &length)) return std::nullopt;
+  return length;
+}
+
+void Http2Exchange::AppendPiece(std::string_view piece, std::string& body) {
+  if (body.empty()) {
+    // The first piece (often the whole body) changes hands instead of being copied; the stream
+    // keeps `body`'s buffer for its next piece.
+    body.swap(stream_.taken);
+  } else {
+    body.append(piece);
   }
 }
 

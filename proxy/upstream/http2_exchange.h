@@ -8,6 +8,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -35,13 +37,16 @@ class Http2Exchange final : public Exchange {
   const boost::beast::http::response_header<>& head() const override;
   // Each piece is everything that arrived since the previous call (one DATA frame or several).
   boost::asio::awaitable<absl::StatusOr<std::string_view>> ReadSome(MonoTime deadline) override;
-  boost::asio::awaitable<absl::StatusOr<std::string>> ReadAll(MonoTime deadline, size_t max_bytes) override;
   bool complete() const override { return state_ == State::kComplete; }
   // True unless this is the first stream of its connection.
   bool reused_connection() const override;
 
  private:
   enum class State : uint8_t { kHeadPending, kBody, kComplete, kFailed };
+
+  std::optional<uint64_t> AnnouncedBodyBytes() const override;
+  void Abandon() override { state_ = State::kFailed; }
+  void AppendPiece(std::string_view piece, std::string& body) override;
 
   // Waits until the stream's state changes or `deadline` passes. OK when woken (state to be
   // re-examined); DEADLINE_EXCEEDED or CANCELLED otherwise.
