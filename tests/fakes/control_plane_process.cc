@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -18,7 +17,6 @@ constexpr milliseconds kStartTimeout{20000};
 constexpr milliseconds kCtlTimeout{20000};
 constexpr char kTokenVariable[] = "LLMESH_TEST_ADMIN_TOKEN";
 constexpr char kRoutesType[] = "llmesh.discovery.v1.RouteConfiguration";
-constexpr milliseconds kPollInterval{5};
 
 }  // namespace
 
@@ -86,13 +84,7 @@ bool ControlPlaneProcess::WaitForSidecars(
     const std::function<bool(const std::map<std::string, llmesh::admin::v1::Sidecar>&)>& done,
     milliseconds timeout) {
   // The control plane has no change feed for tests: its sidecar list is polled.
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (int round = 0; round < 100000; ++round) {
-    if (done(Sidecars())) return true;
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(kPollInterval);
-  }
-  return false;
+  return WaitFor([&] { return done(Sidecars()); }, timeout);
 }
 
 llmesh::admin::v1::SidecarTypeState ControlPlaneProcess::RoutesState(

@@ -381,4 +381,14 @@ std::string ChildProcess::Output() {
   return absl::StrJoin(lines_, "\n");
 }
 
+bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    // Polling interval of an observable condition with a deadline, not synchronisation by time.
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return condition();
+}
+
 }  // namespace llmesh::testing

@@ -143,4 +143,8 @@ class ChildProcess {
   std::thread exit_watcher_;
 };
 
+// Waits until `condition` holds, polling every 10 ms, for at most `timeout`: for state another
+// process only exposes on request (an admin endpoint, a metric). True when it held in time.
+bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
+
 }  // namespace llmesh::testing

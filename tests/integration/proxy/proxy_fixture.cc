@@ -1,6 +1,5 @@
 #include "tests/integration/proxy/proxy_fixture.h"
 
-#include <thread>
 
 namespace llmesh::testing {
 namespace {
@@ -135,14 +134,5 @@ std::string ProtocolTestName(const ::testing::TestParamInfo<HttpProtocol>& info)
   return ProtocolName(info.param);
 }
 
-bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    // Polling interval of an observable condition with a deadline, not synchronisation by time.
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return condition();
-}
 
 }  // namespace llmesh::testing

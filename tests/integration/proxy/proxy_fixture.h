@@ -96,7 +96,5 @@ class ProxyProtocolTest : public ProxyTest, public ::testing::WithParamInterface
 inline const auto kBothProtocols = ::testing::Values(HttpProtocol::kHttp1, HttpProtocol::kHttp2);
 std::string ProtocolTestName(const ::testing::TestParamInfo<HttpProtocol>& info);
 
-// Waits until `condition` holds, polling every 10 ms, for at most `timeout`.
-bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
 
 }  // namespace llmesh::testing
