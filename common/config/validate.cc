@@ -1,8 +1,6 @@
 #include "common/config/validate.h"
 
-#include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <openssl/x509.h>
 
 #include <cmath>
 #include <memory>
@@ -23,6 +21,7 @@
 #include "common/config/address.h"
 #include "common/config/dump.h"
 #include "common/config/file.h"
+#include "common/tls/server_certificate.h"
 
 namespace llmesh::config {
 namespace {
@@ -41,14 +40,6 @@ constexpr std::string_view kDefaultAdminListen = "127.0.0.1:9901";
 constexpr uint32_t kMaxWorkers = 256;
 
 std::string Quote(absl::string_view s) { return absl::StrCat("\"", s, "\""); }
-
-// OpenSSL's reason for the last failure, and clears its error queue.
-std::string OpenSslReason() {
-  const unsigned long code = ERR_peek_last_error();
-  ERR_clear_error();
-  const char* reason = code == 0 ? nullptr : ERR_reason_error_string(code);
-  return reason != nullptr ? reason : "unknown error";
-}
 
 std::string KindChoices() {
   std::vector<std::string> names;
@@ -164,20 +155,9 @@ class Validator {
     if (errors_.size() != errors_before) return;
     std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> context(SSL_CTX_new(TLS_server_method()),
                                                               &SSL_CTX_free);
-    ERR_clear_error();
-    if (SSL_CTX_use_certificate_chain_file(context.get(), cert.c_str()) != 1) {
-      Error("listen_tls.cert_file",
-            absl::StrCat(Quote(cert), ": not a PEM certificate (", OpenSslReason(), ")"));
-    } else if (SSL_CTX_use_PrivateKey_file(context.get(), key.c_str(), SSL_FILETYPE_PEM) != 1) {
-      // Loading the key also checks it against the certificate.
-      if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
-        ERR_clear_error();
-        Error("listen_tls.key_file",
-              absl::StrCat(Quote(key), ": not the key of listen_tls.cert_file ", Quote(cert)));
-      } else {
-        Error("listen_tls.key_file",
-              absl::StrCat(Quote(key), ": not a PEM private key (", OpenSslReason(), ")"));
-      }
+    if (std::optional<tls::CertificateError> error =
+            tls::LoadServerCertificate(context.get(), cert, key, "listen_tls.")) {
+      Error(std::move(error->field), std::move(error->message));
     }
   }
 

@@ -1,23 +1,16 @@
 #include "common/http/server_tls.h"
 
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <optional>
+
 #include "absl/strings/str_cat.h"
+#include "common/tls/server_certificate.h"
 
 namespace llmesh::http {
 namespace {
 
 namespace ssl = boost::asio::ssl;
-
-std::string OpenSslReason() {
-  const unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "unknown error";
-  char text[256];
-  ERR_error_string_n(code, text, sizeof(text));
-  return text;
-}
 
 // Wire format of the protocols we serve, in our order of preference.
 constexpr unsigned char kH2[] = {2, 'h', '2'};
@@ -59,19 +52,9 @@ absl::StatusOr<std::shared_ptr<ssl::context>> MakeServerTlsContext(const ServerT
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
   SSL_CTX_set_options(native, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
                                   SSL_OP_CIPHER_SERVER_PREFERENCE);
-  ERR_clear_error();
-  if (SSL_CTX_use_certificate_chain_file(native, files.cert_file.c_str()) != 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cert_file: \"", files.cert_file, "\": ", OpenSslReason()));
-  }
-  if (SSL_CTX_use_PrivateKey_file(native, files.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("key_file: \"", files.key_file, "\": ", OpenSslReason()));
-  }
-  if (SSL_CTX_check_private_key(native) != 1) {
-    return absl::InvalidArgumentError(absl::StrCat("key_file: \"", files.key_file,
-                                                   "\" does not match cert_file \"",
-                                                   files.cert_file, "\": ", OpenSslReason()));
+  if (std::optional<tls::CertificateError> error =
+          tls::LoadServerCertificate(native, files.cert_file, files.key_file, "")) {
+    return absl::InvalidArgumentError(absl::StrCat(error->field, ": ", error->message));
   }
   SSL_CTX_set_alpn_select_cb(native, &SelectProtocol, nullptr);
   return context;
