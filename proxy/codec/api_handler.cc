@@ -117,9 +117,10 @@ asio::awaitable<void> ApiHandler::Handle(http::Request& request, http::ResponseW
 
 std::variant<ApiHandler::Prepared, ErrorReply> ApiHandler::Prepare(Exchange& exchange,
                                                                    provider::Operation operation) {
-  const http::Request& request = exchange.request;
+  http::Request& request = exchange.request;
+  // The body moves into the ClientRequest (its `raw`); nothing reads it from the request after.
   absl::StatusOr<provider::ClientRequest> parsed =
-      provider::ParseClientRequest(operation, request.body(), exchange.format);
+      provider::ParseClientRequest(operation, std::move(request.body()), exchange.format);
   if (!parsed.ok()) {
     return ClientError(beast_http::status::bad_request, "invalid_request", std::string(parsed.status().message()),
                        provider::ParamOf(parsed.status()));

@@ -20,6 +20,7 @@ void Keep(absl::StatusOr<T> parsed, std::optional<T>& into, provider::ClientRequ
 }  // namespace
 
 void AddCanonicalForm(provider::ClientRequest& request) {
+  provider::LoadJsonTree(request);
   switch (request.format) {
     case provider::ApiFormat::kAnthropic:
       Keep(provider::ParseAnthropicRequest(request.body), request.chat, request);

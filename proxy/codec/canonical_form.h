@@ -9,10 +9,11 @@
 
 namespace llmesh::codec {
 
-// Fills `request.chat` or `request.embeddings` from `request.body` by the client's format. When
-// the request cannot be expressed canonically (a feature only its own API has, or a shape the
-// parser refuses) it sets `request.untranslatable` to why instead: targets of the client's own
-// format still serve it, translating targets are skipped with that reason.
+// Builds `request.body` (LoadJsonTree), then fills `request.chat` or `request.embeddings` from it
+// by the client's format. When the request cannot be expressed canonically (a feature only its
+// own API has, or a shape the parser refuses) it sets `request.untranslatable` to why instead:
+// targets of the client's own format still serve it, translating targets are skipped with that
+// reason.
 void AddCanonicalForm(provider::ClientRequest& request);
 
 }  // namespace llmesh::codec

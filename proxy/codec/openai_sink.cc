@@ -8,7 +8,8 @@ namespace llmesh::codec {
 absl::StatusOr<std::string> OpenAiSink::RenderBody(const provider::DecodedResponse& decoded) {
   if (decoded.chat) return provider::RenderOpenAiChatResponse(*decoded.chat);
   if (decoded.embeddings) {
-    const boost::json::value* format = client().body.if_contains("encoding_format");
+    boost::json::value storage;
+    const boost::json::value* format = provider::JsonTreeOf(client(), storage).if_contains("encoding_format");
     const bool base64 = format != nullptr && format->is_string() && format->get_string() == "base64";
     return provider::RenderOpenAiEmbeddingsResponse(*decoded.embeddings, base64);
   }

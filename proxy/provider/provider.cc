@@ -1,5 +1,6 @@
 #include "proxy/provider/provider.h"
 
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -9,6 +10,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "proxy/provider/client_request_scan.h"
 #include "proxy/provider/common/json_fields.h"
 #include "proxy/provider/common/text.h"
 
@@ -92,15 +94,37 @@ absl::Status CheckOpenAiRequest(ClientRequest& request) {
 
 }  // namespace
 
-absl::StatusOr<ClientRequest> ParseClientRequest(Operation operation, std::string_view body, ApiFormat format) {
-  boost::system::error_code ec;
-  // One arena per request for the whole tree, freed at once. Its first block is sized from the
-  // body (a tree takes about twice its text) so that most bodies need that one block only.
+namespace {
+
+// `text` parsed into a tree allocated from one arena, freed at once with the tree. The first
+// block is sized from the text (a tree takes about twice its text) so that most bodies need that
+// one block only.
+boost::json::value ParseIntoArena(std::string_view text, boost::system::error_code& ec) {
   boost::json::value parsed(
-      boost::json::make_shared_resource<boost::json::monotonic_resource>(2 * body.size() + 1024));
-  if (!ParseJson(body, parsed, ec)) {
-    return Invalid(absl::StrCat("We could not parse the JSON body of your request: ", ec.message()), "");
+      boost::json::make_shared_resource<boost::json::monotonic_resource>(2 * text.size() + 1024));
+  ParseJson(text, parsed, ec);
+  return parsed;
+}
+
+}  // namespace
+
+absl::StatusOr<ClientRequest> ParseClientRequest(Operation operation, std::string body, ApiFormat format) {
+  if (std::optional<ClientRequestOutline> outline = ScanClientRequest(operation, format, body)) {
+    return ClientRequest{.operation = operation,
+                         .format = format,
+                         .body = {},
+                         .raw = std::move(body),
+                         .model = std::move(outline->model),
+                         .stream = outline->stream,
+                         .include_usage = outline->include_usage,
+                         .chat = std::nullopt,
+                         .embeddings = std::nullopt,
+                         .untranslatable = {}};
   }
+  // The outline could not decide: the tree does, and words the error.
+  boost::system::error_code ec;
+  boost::json::value parsed = ParseIntoArena(body, ec);
+  if (ec) return Invalid(absl::StrCat("We could not parse the JSON body of your request: ", ec.message()), "");
   if (!parsed.is_object()) {
     return Invalid("We could not parse the JSON body of your request: expected a JSON object", "");
   }
@@ -108,7 +132,7 @@ absl::StatusOr<ClientRequest> ParseClientRequest(Operation operation, std::strin
   ClientRequest request{.operation = operation,
                         .format = format,
                         .body = std::move(parsed.get_object()),
-                        .raw = std::string(body),
+                        .raw = std::move(body),
                         .model = {},
                         .stream = false,
                         .include_usage = false,
@@ -119,6 +143,24 @@ absl::StatusOr<ClientRequest> ParseClientRequest(Operation operation, std::strin
       format == ApiFormat::kAnthropic ? CheckAnthropicRequest(request) : CheckOpenAiRequest(request);
   if (!checked.ok()) return checked;
   return request;
+}
+
+void LoadJsonTree(ClientRequest& request) {
+  if (!request.body.empty() || request.raw.empty()) return;
+  boost::system::error_code ec;
+  boost::json::value parsed = ParseIntoArena(request.raw, ec);
+  if (ec || !parsed.is_object()) return;  // cannot happen for a body ParseClientRequest accepted
+  // Replaced in place, not assigned: assignment would copy the tree out of its arena.
+  std::destroy_at(&request.body);
+  std::construct_at(&request.body, std::move(parsed.get_object()));
+}
+
+const boost::json::object& JsonTreeOf(const ClientRequest& request, boost::json::value& storage) {
+  if (!request.body.empty() || request.raw.empty()) return request.body;
+  boost::system::error_code ec;
+  storage = ParseIntoArena(request.raw, ec);
+  if (ec || !storage.is_object()) return request.body;
+  return storage.get_object();
 }
 
 absl::Status NoCanonicalForm(const ClientRequest& request) {

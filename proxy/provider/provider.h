@@ -34,6 +34,7 @@
 #include <boost/beast/http/fields.hpp>
 #include <boost/beast/http/verb.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
 #include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
@@ -50,7 +51,11 @@ struct ClientRequest {
   Operation operation = Operation::kChatCompletions;
   // The API the client spoke; an adapter of the same format passes the client's bytes through.
   ApiFormat format = ApiFormat::kOpenAi;
-  boost::json::object body;    // the client's JSON
+  // The client's JSON as a tree. ParseClientRequest builds it only when its one-pass reading
+  // could not decide (client_request_scan.h); LoadJsonTree builds it from `raw` for the codec
+  // before translating. Empty until then: passthrough never needs it. Read it through
+  // JsonTreeOf where it may not have been built.
+  boost::json::object body;
   // The client's body exactly as received ("" for a request built in code). Passthrough
   // adapters copy from it so the provider gets the client's bytes, not a re-serialisation.
   std::string raw;
@@ -83,8 +88,17 @@ inline constexpr std::string_view kParamPayloadKey = "llmesh/param";
 // "max_tokens: Field required" (a positive integer), "stream: Input should be a valid boolean".
 // The offending parameter's name is attached as a status payload under kParamPayloadKey;
 // the payload is absent when no single parameter is at fault (unparseable JSON).
-absl::StatusOr<ClientRequest> ParseClientRequest(Operation operation, std::string_view body,
+// The body is taken, not copied: it becomes ClientRequest::raw.
+absl::StatusOr<ClientRequest> ParseClientRequest(Operation operation, std::string body,
                                                  ApiFormat format = ApiFormat::kOpenAi);
+
+// Builds `request.body` from `request.raw` when it has not been built (see ClientRequest::body).
+void LoadJsonTree(ClientRequest& request);
+
+// The client's JSON as a tree: `request.body` when it has been built (or the request was built
+// in code), otherwise `request.raw` parsed into `storage`. For the rare paths of a const request
+// that need the tree.
+const boost::json::object& JsonTreeOf(const ClientRequest& request, boost::json::value& storage);
 
 // What an adapter that must translate returns from Encode when `request` has no canonical
 // form: FAILED_PRECONDITION saying why (ClientRequest::untranslatable, when the codec said).

@@ -26,7 +26,8 @@ std::string RewriteModel(const ClientRequest& request, std::string_view model) {
   const std::string quoted_model = json::serialize(JsonView(model));
   JsonMembers members;
   if (!SplitTopLevelMembers(request.raw, members)) {
-    json::object body = request.body;
+    json::value storage;
+    json::object body = JsonTreeOf(request, storage);
     body["model"] = JsonView(model);
     return json::serialize(body);
   }

@@ -140,15 +140,18 @@ absl::StatusOr<EncodedRequest> OpenAiAdapter::Encode(const ClientRequest& reques
         writer.String(call.model);
         wrote_model = true;
       } else if (stream && KeyIs(member.key, "stream_options")) {
+        boost::json::value options;  // the member's own text, read only to add include_usage
+        ParseJson(member.value, options);
         writer.Key("stream_options");
-        WriteStreamOptions(writer, request.body.if_contains("stream_options"));
+        WriteStreamOptions(writer, &options);
         wrote_options = true;
       } else {
         writer.RawMember(member.key, member.value);
       }
     }
   } else {
-    for (const auto& member : request.body) {
+    boost::json::value storage;
+    for (const auto& member : JsonTreeOf(request, storage)) {
       const std::string_view key(member.key().data(), member.key().size());
       writer.Key(key);
       if (key == "model") {

@@ -32,9 +32,33 @@ TEST(ParseClientRequestTest, ReadsAChatRequest) {
   EXPECT_EQ(request->model, "fast");
   EXPECT_FALSE(request->stream);
   EXPECT_FALSE(request->include_usage);
-  EXPECT_EQ(request->body.size(), 3u);
   EXPECT_EQ(request->raw,
             R"({"model":"fast","messages":[{"role":"user","content":"hi"}],"temperature":0.5})");
+}
+
+TEST(ParseClientRequestTest, BuildsTheTreeOnlyWhenAsked) {
+  absl::StatusOr<ClientRequest> request = ParseClientRequest(
+      Operation::kChatCompletions,
+      R"({"model":"fast","messages":[{"role":"user","content":"hi"}],"temperature":0.5})");
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_TRUE(request->body.empty());
+  boost::json::value storage;
+  EXPECT_EQ(JsonTreeOf(*request, storage).size(), 3u);
+  EXPECT_TRUE(request->body.empty());
+
+  LoadJsonTree(*request);
+  ASSERT_EQ(request->body.size(), 3u);
+  EXPECT_EQ(request->body.at("temperature").as_double(), 0.5);
+  EXPECT_EQ(&JsonTreeOf(*request, storage), &request->body);
+}
+
+// A body the one-pass reading leaves to the tree (a repeated model) is read the tree's way.
+TEST(ParseClientRequestTest, ReadsARepeatedModelTheTreesWay) {
+  const absl::StatusOr<ClientRequest> request = ParseClientRequest(
+      Operation::kChatCompletions, R"({"model":"a","messages":[{"role":"user","content":"hi"}],"model":"b"})");
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(request->model, std::string(request->body.at("model").as_string()));
+  EXPECT_EQ(request->body.size(), 2u);
 }
 
 TEST(ParseClientRequestTest, ReadsStreamAndIncludeUsage) {

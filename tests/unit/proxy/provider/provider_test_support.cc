@@ -51,7 +51,7 @@ std::vector<std::pair<std::string, std::string>> HeaderList(const EncodedRequest
 }
 
 ClientRequest ParsedClientRequest(Operation operation, std::string_view body, ApiFormat format) {
-  absl::StatusOr<ClientRequest> request = ParseClientRequest(operation, body, format);
+  absl::StatusOr<ClientRequest> request = ParseClientRequest(operation, std::string(body), format);
   EXPECT_TRUE(request.ok()) << request.status();
   return request.ok() ? *std::move(request) : ClientRequest{};
 }

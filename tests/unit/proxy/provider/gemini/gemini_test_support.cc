@@ -20,9 +20,10 @@ std::string RenderUsage(const Usage& usage) {
 }  // namespace
 
 ClientRequest CanonicalRequest(Operation operation, std::string_view openai_body) {
-  absl::StatusOr<ClientRequest> request = ParseClientRequest(operation, openai_body);
+  absl::StatusOr<ClientRequest> request = ParseClientRequest(operation, std::string(openai_body));
   EXPECT_TRUE(request.ok()) << request.status();
   if (!request.ok()) return ClientRequest{};
+  LoadJsonTree(*request);
   if (operation == Operation::kChatCompletions) {
     absl::StatusOr<ChatRequest> chat = ParseOpenAiChatRequest(request->body);
     EXPECT_TRUE(chat.ok()) << chat.status();
