@@ -244,7 +244,7 @@ asio::awaitable<void> FailoverExecutor::RunNonStream(Attempt& attempt) {
     attempt.FailTransport(s);
     co_return;
   }
-  const int status = static_cast<int>(exchange->head().result_int());
+  const int status = static_cast<int>(exchange->status());
   const bool success = status >= 200 && status < 300;
   absl::StatusOr<std::string> body =
       co_await exchange->ReadAll(try_deadline, success ? kMaxUpstreamBody : kMaxErrorBody);
@@ -283,7 +283,7 @@ asio::awaitable<void> FailoverExecutor::RunStream(Attempt& attempt) {
     co_return;
   }
   const provider::ProviderAdapter& adapter = *attempt.target.provider->adapter;
-  const int status = static_cast<int>(exchange->head().result_int());
+  const int status = static_cast<int>(exchange->status());
   if (status < 200 || status >= 300) {
     absl::StatusOr<std::string> body = co_await exchange->ReadAll(first_deadline, kMaxErrorBody);
     attempt.failure = adapter.DecodeError(status, exchange->head(), body.ok() ? *body : std::string(),

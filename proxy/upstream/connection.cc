@@ -216,7 +216,7 @@ asio::awaitable<beast::error_code> Connection::ReadHeader(ResponseParser& parser
 }
 
 asio::awaitable<beast::error_code> Connection::ReadBodyPiece(ResponseParser& parser, MonoTime deadline) {
-  parser.get().body().piece = {};
+  parser.clear_piece();
   StartDeadline(deadline);
   beast::error_code ec;
   // As in ReadHeader: every round consumes bytes, reads more or ends.
@@ -225,7 +225,7 @@ asio::awaitable<beast::error_code> Connection::ReadBodyPiece(ResponseParser& par
       size_t used = 0;
       ec = Parse(parser, used);
       if (ec == http::error::need_buffer) ec = {};  // a piece is ready, more bytes wait
-      if (!ec && (!parser.get().body().piece.empty() || parser.is_done())) break;
+      if (!ec && (!parser.piece().empty() || parser.is_done())) break;
       if (!ec && used > 0) continue;  // framing only (a chunk header)
       if (ec && ec != http::error::need_more) break;
     }

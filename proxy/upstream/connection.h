@@ -24,56 +24,18 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/message.hpp>
-#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-#include <boost/optional/optional.hpp>
 
 #include "absl/status/status.h"
 #include "common/clock.h"
 #include "common/http/io_deadline.h"
 #include "proxy/upstream/endpoint.h"
+#include "proxy/upstream/response_parser.h"
 
 namespace llmesh::upstream::internal {
 
-// A Beast body type that does not copy: each parse step records one view of body bytes that
-// still sit in the connection's read buffer (chunk framing already removed). Reading again
-// invalidates the view, which is exactly the Exchange::ReadSome contract.
-struct ViewBody {
-  struct value_type {
-    std::string_view piece;
-  };
-
-  class reader {
-   public:
-    template <bool kIsRequest, class Fields>
-    reader(boost::beast::http::header<kIsRequest, Fields>&, value_type& body) : body_(body) {}
-
-    void init(const boost::optional<std::uint64_t>&, boost::beast::error_code& ec) { ec = {}; }
-
-    // Takes at most one piece per read step; a second one waits in the buffer (need_buffer, the
-    // same protocol as beast::http::buffer_body).
-    template <class ConstBufferSequence>
-    std::size_t put(const ConstBufferSequence& buffers, boost::beast::error_code& ec) {
-      if (!body_.piece.empty()) {
-        ec = boost::beast::http::error::need_buffer;
-        return 0;
-      }
-      ec = {};
-      const auto first = *boost::asio::buffer_sequence_begin(buffers);
-      body_.piece = std::string_view(static_cast<const char*>(first.data()), first.size());
-      return first.size();
-    }
-
-    void finish(boost::beast::error_code& ec) { ec = {}; }
-
-   private:
-    value_type& body_;
-  };
-};
-
 using Request = boost::beast::http::request<boost::beast::http::string_body>;
-using ResponseParser = boost::beast::http::response_parser<ViewBody>;
 using TlsStream = boost::beast::ssl_stream<boost::asio::ip::tcp::socket>;
 
 class Connection {
@@ -113,8 +75,8 @@ class Connection {
   boost::asio::awaitable<boost::beast::error_code> Write(const Request& request, MonoTime deadline);
   // Reads until the parser has the whole response head.
   boost::asio::awaitable<boost::beast::error_code> ReadHeader(ResponseParser& parser, MonoTime deadline);
-  // One parse step of the body: at most one piece lands in parser.get().body().piece; none when
-  // only framing was consumed. need_buffer is not reported as an error.
+  // One parse step of the body: at most one piece lands in parser.piece(); none when only
+  // framing was consumed. need_buffer is not reported as an error.
   boost::asio::awaitable<boost::beast::error_code> ReadBodyPiece(ResponseParser& parser, MonoTime deadline);
 
   // Non-blocking check of an idle connection: true when the peer has closed or reset it, or (plain

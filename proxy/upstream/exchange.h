@@ -50,9 +50,11 @@ class Exchange {
   // time. Call once.
   virtual boost::asio::awaitable<absl::Status> ReadHead(MonoTime deadline) = 0;
 
+  // The response's status code. Precondition: ReadHead succeeded.
+  virtual unsigned status() const = 0;
   // The response head (status and fields; on HTTP/2 the pseudo-header :status becomes the
-  // status and the version reads 20). Precondition: ReadHead succeeded. Valid for the Exchange's
-  // lifetime.
+  // status and the version reads 20). Costs more than status(): an HTTP/1.1 exchange builds the
+  // fields on the first call. Precondition: ReadHead succeeded. Valid for the Exchange's lifetime.
   virtual const boost::beast::http::response_header<>& head() const = 0;
 
   // The next piece of the body, framing removed, as it arrives; an empty view means the body is

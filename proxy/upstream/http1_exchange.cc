@@ -76,7 +76,7 @@ asio::awaitable<absl::Status> Http1Exchange::ReadHead(MonoTime deadline) {
       }
       co_return internal::ExchangeError(ec, connection_->endpoint(), "reading the response head");
     }
-    const unsigned status = parser_->get().result_int();
+    const unsigned status = parser_->status();
     if (status >= 100 && status < 200 && status != 101) {
       ResetParser();
       continue;
@@ -127,7 +127,7 @@ asio::awaitable<absl::StatusOr<std::string_view>> Http1Exchange::ReadSome(MonoTi
     if (internal::CancellationRequested(cancellation)) co_return Cancelled();
     const beast::error_code ec = co_await connection_->ReadBodyPiece(*parser_, deadline);
     if (ec) co_return internal::ExchangeError(ec, connection_->endpoint(), "reading the response body");
-    const std::string_view piece = parser_->get().body().piece;
+    const std::string_view piece = parser_->piece();
     state_ = parser_->is_done() ? State::kComplete : State::kBody;
     if (!piece.empty() || state_ == State::kComplete) co_return piece;
   }

@@ -39,8 +39,10 @@ class Http1Exchange final : public Exchange {
   // caller. Call once.
   boost::asio::awaitable<absl::Status> ReadHead(MonoTime deadline) override;
 
-  // The response head. Precondition: ReadHead succeeded. Valid for the Exchange's lifetime.
-  const boost::beast::http::response_header<>& head() const override { return parser_->get(); }
+  unsigned status() const override { return parser_->status(); }
+  // The response head, its fields made Beast fields on the first call. Precondition: ReadHead
+  // succeeded. Valid for the Exchange's lifetime.
+  const boost::beast::http::response_header<>& head() const override { return parser_->head(); }
 
   // The next piece of the body, chunked framing removed, as it arrives; an empty view means the
   // body is complete (and stays empty on further calls). The view points into the connection's

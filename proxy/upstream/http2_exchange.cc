@@ -30,6 +30,8 @@ Http2Exchange::Http2Exchange(internal::Http2Connection& connection, internal::Ht
 
 Http2Exchange::~Http2Exchange() { connection_.Abandon(stream_); }
 
+unsigned Http2Exchange::status() const { return stream_.head.result_int(); }
+
 const http::response_header<>& Http2Exchange::head() const { return stream_.head; }
 
 bool Http2Exchange::reused_connection() const { return stream_.ordinal > 0; }

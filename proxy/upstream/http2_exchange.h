@@ -34,6 +34,7 @@ class Http2Exchange final : public Exchange {
   ~Http2Exchange() override;
 
   boost::asio::awaitable<absl::Status> ReadHead(MonoTime deadline) override;
+  unsigned status() const override;
   const boost::beast::http::response_header<>& head() const override;
   // Each piece is everything that arrived since the previous call (one DATA frame or several).
   boost::asio::awaitable<absl::StatusOr<std::string_view>> ReadSome(MonoTime deadline) override;
