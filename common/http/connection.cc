@@ -282,8 +282,10 @@ asio::awaitable<absl::Status> Connection::Send(Response response) {
   if (started_) co_return absl::FailedPreconditionError("response already started");
   started_ = true;
   response.version(version_);
-  keep_alive_ = request_keep_alive_ && response.keep_alive() && !worker_.draining;
-  response.keep_alive(keep_alive_);
+  const bool wanted = response.keep_alive();
+  keep_alive_ = request_keep_alive_ && wanted && !worker_.draining;
+  // HTTP/1.1 keeps the connection unless told otherwise; HTTP/1.0 must be told to keep it.
+  if (keep_alive_ != wanted || version_ < 11) response.keep_alive(keep_alive_);
   response.prepare_payload();
   error_code ec;
   {

@@ -11,11 +11,11 @@ namespace beast_http = boost::beast::http;
 
 void SetAnswerHeaders(beast_http::fields& fields, const failover::AnswerInfo& answer, std::string_view request_id) {
   if (answer.target != nullptr) {
-    fields.set("x-llmesh-provider", answer.target->provider->name);
-    fields.set("x-llmesh-model", answer.target->model->name);
+    fields.insert("x-llmesh-provider", answer.target->provider->name);
+    fields.insert("x-llmesh-model", answer.target->model->name);
   }
-  fields.set("x-llmesh-attempts", std::to_string(answer.attempts));
-  fields.set("x-llmesh-request-id", request_id);
+  fields.insert("x-llmesh-attempts", std::to_string(answer.attempts));
+  fields.insert("x-llmesh-request-id", request_id);
 }
 
 asio::awaitable<absl::Status> ClientSink::SendBody(const failover::AnswerInfo& answer, int status,
@@ -28,12 +28,11 @@ asio::awaitable<absl::Status> ClientSink::SendBody(const failover::AnswerInfo& a
     if (!rendered.ok()) co_return rendered.status();
     body = *std::move(rendered);
   }
+  // Version, keep-alive and Content-Length are the writer's to set.
   http::Response response{static_cast<beast_http::status>(status), request_.version()};
-  response.set(beast_http::field::content_type, "application/json");
+  response.insert(beast_http::field::content_type, "application/json");
   SetAnswerHeaders(response.base(), answer, request_id_);
-  response.keep_alive(request_.keep_alive());
   response.body() = std::move(body);
-  response.prepare_payload();
   co_return co_await writer_.Send(std::move(response));
 }
 
@@ -42,8 +41,8 @@ asio::awaitable<absl::Status> ClientSink::StartStream(const failover::AnswerInfo
   beast_http::response_header<> head;
   head.version(request_.version());
   head.result(beast_http::status::ok);
-  head.set(beast_http::field::content_type, "text/event-stream");
-  head.set(beast_http::field::cache_control, "no-cache");
+  head.insert(beast_http::field::content_type, "text/event-stream");
+  head.insert(beast_http::field::cache_control, "no-cache");
   SetAnswerHeaders(head, answer, request_id_);
   head_.emplace(std::move(head));
   co_return absl::OkStatus();

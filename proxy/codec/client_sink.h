@@ -22,8 +22,8 @@
 
 namespace llmesh::codec {
 
-// Sets x-llmesh-provider, x-llmesh-model (when a target answered), x-llmesh-attempts and
-// x-llmesh-request-id.
+// Adds x-llmesh-provider, x-llmesh-model (when a target answered), x-llmesh-attempts and
+// x-llmesh-request-id to fields that have none of them yet.
 void SetAnswerHeaders(boost::beast::http::fields& fields, const failover::AnswerInfo& answer,
                       std::string_view request_id);
 

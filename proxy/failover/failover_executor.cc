@@ -214,10 +214,10 @@ absl::StatusOr<provider::EncodedRequest> FailoverExecutor::Encode(const config::
 asio::awaitable<std::unique_ptr<upstream::Exchange>> FailoverExecutor::Open(Attempt& attempt) {
   const config::ProviderSpec& provider = *attempt.target.provider;
   provider::EncodedRequest& encoded = attempt.encoded;
+  // HTTP/1.1 keeps the connection by default; the adapters name each header once.
   http::request<http::string_body> upstream_request{encoded.method, std::move(encoded.target), 11};
-  upstream_request.set(http::field::host, provider.host_header);
-  for (auto& [name, value] : encoded.headers) upstream_request.set(name, value);
-  upstream_request.keep_alive(true);
+  upstream_request.insert(http::field::host, provider.host_header);
+  for (auto& [name, value] : encoded.headers) upstream_request.insert(name, value);
   upstream_request.body() = std::move(encoded.body);
   upstream_request.prepare_payload();
 
