@@ -7,6 +7,7 @@
 #include <limits>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -82,8 +83,10 @@ struct SessionCallbacks {
     }
     return session.OnFrame(*frame);
   }
-  static int DataChunk(nghttp2_session*, uint8_t, int32_t stream_id, const uint8_t* data,
+  static int DataChunk(nghttp2_session* session, uint8_t, int32_t stream_id, const uint8_t* data,
                        size_t length, void* user_data) {
+    // The connection window is handed back as DATA arrives; only the stream's waits for Consume.
+    nghttp2_session_consume_connection(session, length);
     return Of(user_data).OnData(stream_id,
                                 std::string_view(reinterpret_cast<const char*>(data), length));
   }
@@ -164,7 +167,9 @@ asio::awaitable<absl::Status> Session::ReadLoop(std::string_view already_read) {
       if (closed_) break;
       auto [ec, n] = co_await transport_.ReadSome(asio::buffer(read_buffer_));
       if (ec) {
-        if (!closed_) {
+        if (ec == asio::error::operation_aborted && !closed_) {
+          status = absl::CancelledError("http2: session cancelled");
+        } else if (!closed_) {
           status = absl::UnavailableError(absl::StrCat("http2: connection: ", ec.message()));
         }
         break;
@@ -354,7 +359,7 @@ void Session::ResumeBody(OutboundBody& body) {
 
 void Session::Consume(int32_t stream_id, size_t bytes) {
   if (closed_ || bytes == 0) return;
-  nghttp2_session_consume(session_, stream_id, bytes);
+  nghttp2_session_consume_stream(session_, stream_id, bytes);
   Flush();
 }
 

@@ -10,9 +10,11 @@
 // queued, with no allocation per frame. While a write is in flight, new frames wait inside
 // nghttp2 and go out together in the next one.
 //
-// Flow control is manual (NGHTTP2_OPT_NO_AUTO_WINDOW_UPDATE): received DATA counts against the
-// stream and connection windows until the consumer calls Consume(stream, n) for bytes it has
-// taken, so a slow reader stops its peer instead of growing a buffer. Outgoing bodies are
+// Flow control is manual (NGHTTP2_OPT_NO_AUTO_WINDOW_UPDATE): received DATA counts against its
+// stream's window until the consumer calls Consume(stream, n) for bytes it has taken, so a slow
+// reader stops its peer's stream instead of growing a buffer. The connection window is handed
+// back as DATA arrives: what a stream holds unread is bounded by the stream window, and a stalled
+// stream never holds up the others on its connection. Outgoing bodies are
 // OutboundBody objects: the subclass points `pending` at bytes it keeps alive, calls
 // ResumeBody, and learns through OnBodyWritten when they have been written. PING and SETTINGS
 // acknowledgements are nghttp2's.
@@ -104,7 +106,8 @@ struct SessionOptions {
   // SETTINGS_INITIAL_WINDOW_SIZE we announce: bytes the peer may send on one stream before we
   // Consume them. LLM bodies (prompts up, tokens down) fit without waiting for WINDOW_UPDATEs.
   uint32_t stream_window_bytes = 1 << 20;
-  // Our connection-level receive window (sent as a WINDOW_UPDATE on stream 0 at start).
+  // Our connection-level receive window (sent as a WINDOW_UPDATE on stream 0 at start): bytes in
+  // flight on the wire, as it is refilled on receipt.
   uint32_t connection_window_bytes = 16 << 20;
   // SETTINGS_MAX_HEADER_LIST_SIZE we announce (advisory for the peer; a subclass enforces its
   // own limit in OnHeader).
@@ -172,9 +175,8 @@ class Session {
   // Tells the core that `body.pending` or `body.end_stream` changed, and flushes.
   void ResumeBody(OutboundBody& body);
 
-  // Hands `bytes` of stream `stream_id`'s received DATA back to the flow-control windows
-  // (stream and connection), sending WINDOW_UPDATEs as nghttp2 sees fit. Bytes of a stream that
-  // has closed are returned to the connection window only.
+  // Hands `bytes` of stream `stream_id`'s received DATA back to its flow-control window,
+  // sending WINDOW_UPDATEs as nghttp2 sees fit. Nothing to do for a stream that has closed.
   void Consume(int32_t stream_id, size_t bytes);
 
   // Sends RST_STREAM (nghttp2 error code, e.g. NGHTTP2_CANCEL) unless the stream is closed.

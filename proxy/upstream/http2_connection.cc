@@ -201,11 +201,7 @@ void Http2Connection::Take(Http2Stream& stream) {
 
 void Http2Connection::Abandon(Http2Stream& stream) {
   stream.abandoned = true;
-  if (!ended_) {
-    // Bytes nobody will read still count against the connection window.
-    Consume(stream.id, stream.received.size());
-    if (!stream.closed) ResetStream(stream.id, NGHTTP2_CANCEL);
-  }
+  if (!ended_ && !stream.closed) ResetStream(stream.id, NGHTTP2_CANCEL);
   stream.received.clear();
   MaybeRecycle(stream);
   ExchangeGone();
@@ -315,10 +311,7 @@ int Http2Connection::OnFrame(const nghttp2_frame& frame) {
 int Http2Connection::OnData(int32_t stream_id, std::string_view data) {
   Http2Stream* stream = StreamOf(stream_id);
   if (stream == nullptr) return 0;
-  if (stream->abandoned) {
-    Consume(stream_id, data.size());
-    return 0;
-  }
+  if (stream->abandoned) return 0;  // reset already: its window no longer matters
   stream->received.append(data);
   stream->Wake();
   return 0;

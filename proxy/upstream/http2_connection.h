@@ -11,8 +11,9 @@
 //
 // Per stream, the received DATA is appended to one buffer of the stream (the only copy: the
 // core's views live only during its hook) and handed to the reader in one piece; its bytes go
-// back to the flow-control windows (Consume) when the reader takes them, so an upstream can
-// never be more than its window ahead of a slow reader. Stream objects and their buffers are
+// back to the stream's flow-control window (Consume) when the reader takes them, so an upstream
+// can never be more than the stream window ahead of a slow reader, and a slow reader holds up
+// only its own stream (the core refills the connection window on receipt). Stream objects and their buffers are
 // reused from a free list, so a warm connection allocates nothing per request but the beast
 // header fields of each response.
 #pragma once

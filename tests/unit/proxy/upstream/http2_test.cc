@@ -177,6 +177,46 @@ TEST_F(Http2PoolTest, LargeBodyIsHeldBackByFlowControlUntilRead) {
   EXPECT_TRUE(received == body);
 }
 
+// Unread bytes count against their stream's window only: streams whose readers stall, together
+// holding more than the connection window (16 MiB), do not hold up another on the connection.
+TEST_F(Http2PoolTest, StalledStreamsDoNotHoldUpTheirConnection) {
+  constexpr size_t kWindow = 1 << 20;  // the client's SETTINGS_INITIAL_WINDOW_SIZE
+  constexpr int kStalled = 20;
+  const std::string big(kWindow + 4096, 'b');
+  TestH2Server server(
+      io_,
+      [&big](H2Stream& stream) {
+        const std::string body = stream.path == "/small" ? "ok" : big;
+        stream.connection->Respond(stream, 200, {{"content-length", std::to_string(body.size())}});
+        stream.connection->Send(stream, body, true);
+      },
+      h2_tls_.get());
+  UpstreamPool pool(io_, {});
+  std::vector<std::unique_ptr<Exchange>> stalled;
+  for (int i = 0; i < kStalled; ++i) {
+    stalled.push_back(Start(pool, TlsEndpoint(server.port()), absl::StrCat("/big/", i)));
+    ASSERT_NE(stalled.back(), nullptr);
+    ASSERT_TRUE(Await(stalled.back()->ReadHead(Soon())).ok());
+  }
+  ASSERT_EQ(server.requests().size(), static_cast<size_t>(kStalled));
+  // Every stalled stream gets its whole window though nobody reads: 20 MiB on one connection.
+  RunUntil([&] {
+    for (const auto& stream : server.requests()) {
+      if (stream->unsent() > big.size() - kWindow) return false;
+    }
+    return true;
+  });
+  for (const auto& stream : server.requests()) EXPECT_EQ(stream->unsent(), big.size() - kWindow);
+
+  std::unique_ptr<Exchange> small = Start(pool, TlsEndpoint(server.port()), "/small");
+  ASSERT_NE(small, nullptr);
+  ASSERT_TRUE(Await(small->ReadHead(Soon())).ok());
+  absl::StatusOr<std::string> body = Await(small->ReadAll(Soon(), 1 << 10));
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_EQ(*body, "ok");
+  EXPECT_EQ(server.accepted(), 1);
+}
+
 TEST_F(Http2PoolTest, LargeRequestBodyGoesOutAsTheServerOpensItsWindows) {
   TestH2Server server(
       io_,
