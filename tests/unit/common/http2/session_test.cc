@@ -10,6 +10,8 @@
 #include <string>
 #include <thread>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -148,9 +150,10 @@ class SessionTest : public ::testing::Test {
     socket_.set_option(asio::ip::tcp::no_delay(true));
     transport_ = std::make_unique<TcpTransport>(socket_);
     session_ = std::make_unique<ClientSession>(*transport_, auto_consume);
-    asio::co_spawn(client_context_, session_->Run(), [this](std::exception_ptr, absl::Status status) {
-      run_status_.set_value(status);
-    });
+    asio::co_spawn(client_context_, session_->Run(),
+                   asio::bind_cancellation_slot(cancel_run_.slot(), [this](std::exception_ptr, absl::Status status) {
+                     run_status_.set_value(status);
+                   }));
     client_thread_ = std::thread([this] { client_context_.run(); });
   }
 
@@ -182,6 +185,7 @@ class SessionTest : public ::testing::Test {
   std::unique_ptr<TcpTransport> transport_;
   std::unique_ptr<ClientSession> session_;
   std::promise<absl::Status> run_status_;
+  asio::cancellation_signal cancel_run_;  // emitted on the client's thread
   std::thread client_thread_;
 };
 
@@ -238,6 +242,21 @@ TEST_F(SessionTest, ClientSeesGoAwayWhenTheServerDrainsAndRunEndsCleanly) {
   // The server closed after its GOAWAY: the client's read ended.
   const absl::Status result = status.get();
   EXPECT_TRUE(result.ok() || result.code() == absl::StatusCode::kUnavailable) << result;
+  client_thread_.join();
+}
+
+TEST_F(SessionTest, CancellingRunEndsItCancelled) {
+  StartClient(/*auto_consume=*/true);
+  OutboundBody body;
+  body.pending = "x";
+  body.end_stream = true;
+  Submit("POST", "/echo", &body);
+  ASSERT_TRUE(WaitClient([&] { return session_->closed; }));
+  asio::post(client_context_, [this] { cancel_run_.emit(asio::cancellation_type::terminal); });
+  auto status = run_status_.get_future();
+  ASSERT_EQ(status.wait_for(kWait), std::future_status::ready);
+  const absl::Status result = status.get();
+  EXPECT_EQ(result.code(), absl::StatusCode::kCancelled) << result;
   client_thread_.join();
 }
 
