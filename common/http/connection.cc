@@ -18,6 +18,7 @@
 #include "common/http/server_state.h"
 #include "common/http/server_tls.h"
 #include "common/http/wire.h"
+#include "common/net/write_all.h"
 
 namespace llmesh::http::internal {
 namespace {
@@ -441,7 +442,7 @@ asio::awaitable<std::tuple<error_code, size_t>> Connection::ReadSome(asio::mutab
 }
 
 asio::awaitable<error_code> Connection::WriteBuffers(std::span<const asio::const_buffer> buffers) {
-  return tls_ ? TlsWriteAll(*tls_, buffers) : WriteAll(*plain_, buffers);
+  return tls_ ? TlsWriteAll(*tls_, buffers) : net::WriteAll(*plain_, buffers);
 }
 
 asio::awaitable<void> Connection::WaitUntilClientGone() {

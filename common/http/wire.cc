@@ -1,19 +1,11 @@
 #include "common/http/wire.h"
 
-#include <algorithm>
 #include <array>
-
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/error.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 
 namespace llmesh::http {
 namespace {
 
-namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
-using boost::system::error_code;
 
 void AppendVersion(unsigned version, std::string& out) {
   out.append(version == 10 ? "HTTP/1.0" : "HTTP/1.1");
@@ -70,30 +62,6 @@ size_t FormatChunkSize(size_t size, std::span<char, kChunkSizeLineBytes> line) {
   line[length++] = '\r';
   line[length++] = '\n';
   return length;
-}
-
-asio::awaitable<error_code> WriteAll(asio::ip::tcp::socket& socket, std::span<const asio::const_buffer> buffers) {
-  std::array<asio::const_buffer, kMaxWriteBuffers> rest{};
-  const size_t count = std::min(buffers.size(), rest.size());
-  std::copy_n(buffers.begin(), count, rest.begin());
-  size_t first = 0;
-  error_code ec;
-  if (!socket.non_blocking()) socket.non_blocking(true, ec);
-  // Each round writes some bytes or stops, so the rounds are bounded by the byte count.
-  while (!ec) {
-    while (first < count && rest[first].size() == 0) ++first;
-    if (first == count) co_return error_code();
-    size_t written = socket.write_some(std::span(rest.data() + first, count - first), ec);
-    for (size_t i = first; i < count && written > 0; ++i) {
-      const size_t used = std::min(written, rest[i].size());
-      rest[i] += used;
-      written -= used;
-    }
-  }
-  if (ec != asio::error::would_block && ec != asio::error::try_again) co_return ec;
-  auto [write_ec, ignored] = co_await asio::async_write(socket, std::span(rest.data() + first, count - first),
-                                                        asio::as_tuple(asio::use_awaitable));
-  co_return write_ec;
 }
 
 }  // namespace llmesh::http

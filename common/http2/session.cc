@@ -17,6 +17,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "common/net/write_all.h"
 
 namespace llmesh::http2 {
 namespace {
@@ -403,17 +404,7 @@ asio::awaitable<std::tuple<error_code, size_t>> TcpTransport::ReadSome(asio::mut
 }
 
 asio::awaitable<error_code> TcpTransport::WriteAll(std::span<const asio::const_buffer> buffers) {
-  error_code ec;
-  if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
-  if (ec) co_return ec;
-  const size_t total = asio::buffer_size(buffers);
-  const size_t written = socket_.write_some(buffers, ec);
-  if (ec && ec != asio::error::would_block && ec != asio::error::try_again) co_return ec;
-  if (written == total) co_return error_code{};
-  boost::beast::buffers_suffix<std::span<const asio::const_buffer>> rest(buffers);
-  rest.consume(written);
-  auto [write_ec, n] = co_await asio::async_write(socket_, rest, kUseAwaitable);
-  co_return write_ec;
+  return net::WriteAll(socket_, buffers);
 }
 
 void TcpTransport::Close() {

@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/absl_view.h"
 #include "common/http/wire.h"
+#include "common/net/write_all.h"
 
 namespace llmesh::upstream::internal {
 namespace {
@@ -160,7 +161,7 @@ asio::awaitable<beast::error_code> Connection::Write(const Request& request, Mon
   if (tls_) {
     std::tie(ec, std::ignore) = co_await asio::async_write(*tls_, buffers, kAwait);
   } else {
-    ec = co_await llmesh::http::WriteAll(*plain_, buffers);
+    ec = co_await net::WriteAll(*plain_, buffers);
   }
   co_return EndDeadline(ec);
 }
