@@ -5,16 +5,13 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "common/tls/alpn.h"
 #include "common/tls/server_certificate.h"
 
 namespace llmesh::http {
 namespace {
 
 namespace ssl = boost::asio::ssl;
-
-// Wire format of the protocols we serve, in our order of preference.
-constexpr unsigned char kH2[] = {2, 'h', '2'};
-constexpr unsigned char kHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
 
 bool Offered(const unsigned char* in, unsigned int in_length, const unsigned char* protocol,
              const unsigned char** out, unsigned char* out_length) {
@@ -34,8 +31,9 @@ bool Offered(const unsigned char* in, unsigned int in_length, const unsigned cha
 
 int SelectProtocol(SSL*, const unsigned char** out, unsigned char* out_length,
                    const unsigned char* in, unsigned int in_length, void*) {
-  if (Offered(in, in_length, kH2, out, out_length) ||
-      Offered(in, in_length, kHttp11, out, out_length)) {
+  // Our order of preference, whatever the client's.
+  if (Offered(in, in_length, tls::kAlpnH2, out, out_length) ||
+      Offered(in, in_length, tls::kAlpnHttp11, out, out_length)) {
     return SSL_TLSEXT_ERR_OK;
   }
   // Nothing we speak was offered: go on without ALPN (HTTP/1.1).

@@ -26,6 +26,7 @@
 #include "common/absl_view.h"
 #include "common/http/wire.h"
 #include "common/net/write_all.h"
+#include "common/tls/alpn.h"
 
 namespace llmesh::upstream::internal {
 namespace {
@@ -38,20 +39,15 @@ using tcp = asio::ip::tcp;
 
 constexpr auto kAwait = asio::as_tuple(asio::use_awaitable);
 
-// ALPN protocol lists in wire format: length-prefixed names, preferred first.
-constexpr unsigned char kAlpnHttp11[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
-constexpr unsigned char kAlpnH2OrHttp11[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
-constexpr unsigned char kAlpnH2[] = {2, 'h', '2'};
-
 // Reads are at least this large so a response head and a small body arrive in one read, and at
 // most this large so one exchange cannot grow the buffer without bound between parse steps.
 constexpr size_t kMinRead = 16 << 10;
 constexpr size_t kMaxRead = 64 << 10;
 
 std::span<const unsigned char> AlpnOffer(Http2Mode mode, bool offer_http2) {
-  if (mode == Http2Mode::kPriorKnowledge) return {kAlpnH2, sizeof(kAlpnH2)};
-  if (mode == Http2Mode::kAuto && offer_http2) return {kAlpnH2OrHttp11, sizeof(kAlpnH2OrHttp11)};
-  return {kAlpnHttp11, sizeof(kAlpnHttp11)};
+  if (mode == Http2Mode::kPriorKnowledge) return tls::kAlpnH2;
+  if (mode == Http2Mode::kAuto && offer_http2) return tls::kAlpnH2AndHttp11;
+  return tls::kAlpnHttp11;
 }
 
 // Sets SNI, ALPN and the name the leaf certificate must carry. OpenSSL's own host check (rather
