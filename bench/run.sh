@@ -202,14 +202,15 @@ if [[ ${#h2_legs[@]} -gt 0 ]]; then
   done
 fi
 
-# Streaming, one in flight: the fake is scripted for every request from here on (10 content
+# Streaming, one in flight: the fake is scripted for every request from here on (5 content
 # chunks 2 ms apart, the first 1 ms after the role chunk); stream_client.cjs alternates the legs
-# over rounds, prints its table and writes the `streaming` section.
+# over rounds, prints its table and writes the `streaming` section. 400 requests per leg and
+# round: a p99 needs thousands of samples to stand above the machine's scheduling noise.
 phase "streaming"
-stream_chunks=10 stream_interval_ms=2 stream_first_chunk_ms=1
+stream_chunks=5 stream_interval_ms=2 stream_first_chunk_ms=1
 curl -sf -X POST -d "{\"chunks\":$stream_chunks,\"chunk_interval_ms\":$stream_interval_ms,\"first_chunk_ms\":$stream_first_chunk_ms}" \
   "http://127.0.0.1:$fake_port/_fake/script" >/dev/null
-stream_per_round=60 stream_warmup=5
+stream_per_round=400 stream_warmup=20
 [[ $smoke == 1 ]] && stream_per_round=10 stream_warmup=2
 node "$here/bench/stream_client.cjs" "$(node -e '
 const [body, out, rounds, perRound, warmup, chunks, interval, first, fake, nginx, llmesh, portkey] = process.argv.slice(1);

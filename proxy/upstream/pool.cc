@@ -308,7 +308,10 @@ std::unique_ptr<internal::Connection> UpstreamPool::TakeIdle(const Endpoint& end
       idle.clear();
       return nullptr;
     }
-    if (!connection->PeerClosed()) return connection;
+    // One back from a request moments ago is taken without asking the kernel (a MSG_PEEK per
+    // request otherwise): peers close idle connections after seconds, and one closed in between
+    // costs only a resend (Http1Exchange::ReadHead). Older ones are checked.
+    if (now - connection->idle_since() < options_.check_idle_after || !connection->PeerClosed()) return connection;
     connection->Close();
   }
   return nullptr;

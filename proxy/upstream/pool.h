@@ -10,7 +10,10 @@
 //
 // HTTP/1.1: idle connections are kept per Endpoint (most recently used first), up to
 // `max_idle_per_endpoint`, and closed after `idle_timeout`; expired ones are swept while the
-// worker sends traffic and all of them on CloseIdle.
+// worker sends traffic and all of them on CloseIdle. One idle for more than
+// `check_idle_after` is checked (a non-blocking peek) before reuse; a younger one, the common
+// case under load, is not, and if its peer closed it anyway the exchange sends the request again
+// on a fresh connection.
 // HTTP/2: one connection per endpoint carries every request as a stream, up to the peer's
 // SETTINGS_MAX_CONCURRENT_STREAMS; only when it is full (or going away) is another one opened.
 // Requests that arrive while the endpoint's first connection is being opened wait for it rather
@@ -56,6 +59,9 @@ struct PoolOptions {
   // An idle HTTP/1.1 connection older than this is closed instead of reused; an HTTP/2
   // connection without streams for this long closes itself.
   std::chrono::seconds idle_timeout{60};
+  // An idle HTTP/1.1 connection older than this is checked (a non-blocking peek) before reuse;
+  // a younger one is taken as is (see above).
+  Duration check_idle_after = std::chrono::milliseconds(100);
   // How long a DNS answer is reused.
   std::chrono::seconds dns_ttl{30};
 };

@@ -85,7 +85,8 @@ TEST_F(UpstreamPoolTest, ReusesOneConnectionForSequentialRequests) {
 }
 
 TEST_F(UpstreamPoolTest, ReconnectsTransparentlyWhenServerClosedIdleConnection) {
-  // Each connection serves one request, then the server closes it while it sits idle in the pool.
+  // Each connection serves one request, then the server closes it while it sits idle in the pool
+  // (for less than check_idle_after: taken unchecked, the request is sent again on a new one).
   TestServer server(io_, [](ServerConnection& connection) -> asio::awaitable<void> {
     ServerConnection::Request request;
     co_await connection.ReadRequest(request);
@@ -100,6 +101,32 @@ TEST_F(UpstreamPoolTest, ReconnectsTransparentlyWhenServerClosedIdleConnection) 
   ASSERT_EQ(server.finished(), 1);
   EXPECT_EQ(Fetch(pool, endpoint, Post("/r", "2")), "conn=2");
   EXPECT_EQ(server.accepted(), 2);
+  EXPECT_EQ(pool.connections_opened(), 2u);
+}
+
+// Checked before reuse (as every connection idle for a while is), the closed connection is
+// dropped at once: the request goes out on a fresh one without a resend.
+TEST_F(UpstreamPoolTest, IdleConnectionCheckedBeforeReuseIsDroppedWhenThePeerClosedIt) {
+  TestServer server(io_, [](ServerConnection& connection) -> asio::awaitable<void> {
+    ServerConnection::Request request;
+    co_await connection.ReadRequest(request);
+    co_await connection.Write(testing::Response(200, absl::StrCat("conn=", connection.index())));
+    connection.Close();
+  });
+  UpstreamPool pool(io_, {.check_idle_after = Duration::zero()});
+  const Endpoint endpoint = Loopback(server.port());
+
+  EXPECT_EQ(Fetch(pool, endpoint, Post("/r", "1")), "conn=1");
+  RunUntil([&] { return server.finished() == 1; });
+  ASSERT_EQ(server.finished(), 1);
+  Request second = Post("/r", "2");
+  absl::StatusOr<std::unique_ptr<Exchange>> exchange = Await(pool.Send(endpoint, second, Soon(), Soon()));
+  ASSERT_TRUE(exchange.ok()) << exchange.status();
+  EXPECT_FALSE((*exchange)->reused_connection());
+  ASSERT_TRUE(Await((*exchange)->ReadHead(Soon())).ok());
+  absl::StatusOr<std::string> body = Await((*exchange)->ReadAll(Soon(), 1024));
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_EQ(*body, "conn=2");
   EXPECT_EQ(pool.connections_opened(), 2u);
 }
 
