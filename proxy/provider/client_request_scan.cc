@@ -5,9 +5,8 @@
 #include <utility>
 
 #include <boost/json/basic_parser_impl.hpp>
-#include <boost/system/errc.hpp>
 
-#include "proxy/provider/common/json_fields.h"
+#include "proxy/provider/common/json_scan.h"
 
 namespace llmesh::provider {
 namespace {
@@ -21,17 +20,9 @@ enum class Member : uint8_t { kOther, kModel, kMessages, kStream, kStreamOptions
 // What a member read holds, as far as the checks care.
 enum class Kind : uint8_t { kAbsent, kNull, kTrue, kFalse, kObject, kOther };
 
-class Scanner {
+class Scanner : public JsonScanHandler {
  public:
-  static constexpr size_t max_object_size = static_cast<size_t>(-1);
-  static constexpr size_t max_array_size = static_cast<size_t>(-1);
-  static constexpr size_t max_key_size = static_cast<size_t>(-1);
-  static constexpr size_t max_string_size = static_cast<size_t>(-1);
-
   Scanner(Operation operation, ApiFormat format) : operation_(operation), format_(format) {}
-
-  bool on_document_begin(error_code&) { return true; }
-  bool on_document_end(error_code&) { return true; }
 
   bool on_object_begin(error_code& ec) {
     if (depth_ == 0) {
@@ -98,21 +89,15 @@ class Scanner {
     }
     return Scalar(Kind::kOther, ec);
   }
-  bool on_number_part(json::string_view, error_code&) { return true; }
   bool on_int64(int64_t value, json::string_view, error_code& ec) { return Scalar(Kind::kOther, ec, value > 0); }
   // Boost.JSON reads integers above INT64_MAX only as uint64.
   bool on_uint64(uint64_t, json::string_view, error_code& ec) { return Scalar(Kind::kOther, ec, true); }
   bool on_double(double, json::string_view, error_code& ec) { return Scalar(Kind::kOther, ec); }
   bool on_bool(bool value, error_code& ec) { return Scalar(value ? Kind::kTrue : Kind::kFalse, ec); }
   bool on_null(error_code& ec) { return Scalar(Kind::kNull, ec); }
-  bool on_comment_part(json::string_view, error_code& ec) { return Refuse(ec); }
-  bool on_comment(json::string_view, error_code& ec) { return Refuse(ec); }
-
-  bool refused() const { return refused_; }
-
   // The outline when every check passes; nullopt leaves the decision to the tree path.
   std::optional<ClientRequestOutline> Outline() {
-    if (refused_ || model_.empty()) return std::nullopt;
+    if (model_.empty()) return std::nullopt;
     ClientRequestOutline outline{.model = std::move(model_), .stream = false, .include_usage = false};
     if (operation_ == Operation::kEmbeddings) {
       if (input_ == Kind::kAbsent || input_ == Kind::kNull) return std::nullopt;
@@ -148,12 +133,6 @@ class Scanner {
   }
 
   bool InOptions() const { return depth_ == 2 && member_ == Member::kStreamOptions && stream_options_ == Kind::kObject; }
-
-  bool Refuse(error_code& ec) {
-    refused_ = true;
-    ec = boost::system::errc::make_error_code(boost::system::errc::operation_canceled);
-    return false;
-  }
 
   // An array or object as the value of a top-level member (other than an array of messages or
   // an object of stream options).
@@ -227,18 +206,13 @@ class Scanner {
   int include_usage_seen_ = 0;
   bool include_usage_ = false;
   bool max_tokens_positive_ = false;
-  bool refused_ = false;
 };
 
 }  // namespace
 
 std::optional<ClientRequestOutline> ScanClientRequest(Operation operation, ApiFormat format, std::string_view body) {
-  json::parse_options options;
-  options.max_depth = kMaxJsonDepth;
-  json::basic_parser<Scanner> parser(options, operation, format);
-  error_code ec;
-  const size_t used = parser.write_some(false, body.data(), body.size(), ec);
-  if (ec || used != body.size()) return std::nullopt;
+  json::basic_parser<Scanner> parser(JsonScanOptions(), operation, format);
+  if (!ScanJson(parser, body)) return std::nullopt;
   return parser.handler().Outline();
 }
 

@@ -5,9 +5,9 @@
 #include <cstdint>
 
 #include <boost/json/basic_parser_impl.hpp>
-#include <boost/system/errc.hpp>
 
 #include "proxy/provider/common/json_fields.h"
+#include "proxy/provider/common/json_scan.h"
 
 namespace llmesh::provider {
 namespace {
@@ -51,17 +51,10 @@ enum Field : uint32_t {
   kReasoningTokens = 64,
 };
 
-class Scanner {
+class Scanner : public JsonScanHandler {
  public:
-  static constexpr size_t max_object_size = static_cast<size_t>(-1);
-  static constexpr size_t max_array_size = static_cast<size_t>(-1);
-  static constexpr size_t max_key_size = static_cast<size_t>(-1);
-  static constexpr size_t max_string_size = static_cast<size_t>(-1);
-
   Scanner(bool chat, bool chunk) : chat_(chat), chunk_(chunk) {}
 
-  bool on_document_begin(error_code&) { return true; }
-  bool on_document_end(error_code&) { return true; }
   bool on_object_begin(error_code& ec) { return Enter(/*object=*/true, ec); }
   bool on_object_end(size_t, error_code&) { return Leave(0); }
   bool on_array_begin(error_code& ec) { return Enter(/*object=*/false, ec); }
@@ -91,7 +84,6 @@ class Scanner {
     }
     return Scalar(ec);
   }
-  bool on_number_part(json::string_view, error_code&) { return true; }
   bool on_int64(int64_t value, json::string_view, error_code& ec) {
     if (value >= 0) Number(static_cast<uint64_t>(value));
     return Scalar(ec);
@@ -109,10 +101,6 @@ class Scanner {
   }
   bool on_bool(bool, error_code& ec) { return Scalar(ec); }
   bool on_null(error_code& ec) { return Scalar(ec); }
-  bool on_comment_part(json::string_view, error_code& ec) { return Refuse(ec); }
-  bool on_comment(json::string_view, error_code& ec) { return Refuse(ec); }
-
-  bool refused() const { return refused_; }
   int lists() const { return lists_; }
   size_t list_size() const { return list_size_; }
   bool content() const { return content_; }
@@ -128,12 +116,6 @@ class Scanner {
     uint8_t usage;  // which UsageFields a usage place reads
     uint8_t seen;   // choice and delta members read so far (Key bits), to refuse repeats
   };
-
-  bool Refuse(error_code& ec) {
-    refused_ = true;
-    ec = boost::system::errc::make_error_code(boost::system::errc::operation_canceled);
-    return false;
-  }
 
   // A container starts: where it sits follows from its parent and the key it is the value of.
   bool Enter(bool object, error_code& ec) {
@@ -311,7 +293,6 @@ class Scanner {
   int top_usage_seen_ = 0;
   int groq_seen_ = 0;
   int groq_usage_seen_ = 0;
-  bool refused_ = false;
   std::array<UsageFields, 2> usage_{};
 };
 
@@ -327,12 +308,8 @@ std::optional<Usage> ToUsage(const UsageFields& fields) {
 
 // Runs a scanner over `text`; nullopt when the text is not valid JSON or the scanner refused.
 std::optional<Scanner> Scan(std::string_view text, bool chat, bool chunk) {
-  json::parse_options options;
-  options.max_depth = kMaxJsonDepth;
-  json::basic_parser<Scanner> parser(options, chat, chunk);
-  error_code ec;
-  const size_t used = parser.write_some(false, text.data(), text.size(), ec);
-  if (ec || used != text.size() || parser.handler().refused()) return std::nullopt;
+  json::basic_parser<Scanner> parser(JsonScanOptions(), chat, chunk);
+  if (!ScanJson(parser, text)) return std::nullopt;
   return parser.handler();
 }
 

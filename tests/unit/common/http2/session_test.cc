@@ -171,6 +171,16 @@ class SessionTest : public ::testing::Test {
     });
   }
 
+  // Starts a client (consuming as data arrives) and completes one small echo request on it.
+  void StartClientAndEchoOnce() {
+    StartClient(/*auto_consume=*/true);
+    OutboundBody body;
+    body.pending = "x";
+    body.end_stream = true;
+    Submit("POST", "/echo", &body);
+    ASSERT_TRUE(WaitClient([&] { return session_->closed; }));
+  }
+
   template <class Predicate>
   bool WaitClient(Predicate predicate) {
     std::unique_lock<std::mutex> lock(session_->mu);
@@ -227,12 +237,7 @@ TEST_F(SessionTest, UnconsumedDataStopsTheSenderAtTheStreamWindow) {
 }
 
 TEST_F(SessionTest, ClientSeesGoAwayWhenTheServerDrainsAndRunEndsCleanly) {
-  StartClient(/*auto_consume=*/true);
-  OutboundBody body;
-  body.pending = "x";
-  body.end_stream = true;
-  Submit("POST", "/echo", &body);
-  ASSERT_TRUE(WaitClient([&] { return session_->closed; }));
+  ASSERT_NO_FATAL_FAILURE(StartClientAndEchoOnce());
   std::promise<void> drained;
   server_->Drain(kWait, [&] { drained.set_value(); });
   ASSERT_TRUE(WaitClient([&] { return session_->goaway; }));
@@ -246,12 +251,7 @@ TEST_F(SessionTest, ClientSeesGoAwayWhenTheServerDrainsAndRunEndsCleanly) {
 }
 
 TEST_F(SessionTest, CancellingRunEndsItCancelled) {
-  StartClient(/*auto_consume=*/true);
-  OutboundBody body;
-  body.pending = "x";
-  body.end_stream = true;
-  Submit("POST", "/echo", &body);
-  ASSERT_TRUE(WaitClient([&] { return session_->closed; }));
+  ASSERT_NO_FATAL_FAILURE(StartClientAndEchoOnce());
   asio::post(client_context_, [this] { cancel_run_.emit(asio::cancellation_type::terminal); });
   auto status = run_status_.get_future();
   ASSERT_EQ(status.wait_for(kWait), std::future_status::ready);
