@@ -92,10 +92,6 @@ absl::Status CheckOpenAiRequest(ClientRequest& request) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
-namespace {
-
 // `text` parsed into a tree allocated from one arena, freed at once with the tree. The first
 // block is sized from the text (a tree takes about twice its text) so that most bodies need that
 // one block only.
@@ -105,6 +101,10 @@ boost::json::value ParseIntoArena(std::string_view text, boost::system::error_co
   ParseJson(text, parsed, ec);
   return parsed;
 }
+
+// True when the request came as text and its tree has not been built (a valid request always
+// has members, so a built tree is never empty).
+bool TreeMissing(const ClientRequest& request) { return request.body.empty() && !request.raw.empty(); }
 
 }  // namespace
 
@@ -146,7 +146,7 @@ absl::StatusOr<ClientRequest> ParseClientRequest(Operation operation, std::strin
 }
 
 void LoadJsonTree(ClientRequest& request) {
-  if (!request.body.empty() || request.raw.empty()) return;
+  if (!TreeMissing(request)) return;
   boost::system::error_code ec;
   boost::json::value parsed = ParseIntoArena(request.raw, ec);
   if (ec || !parsed.is_object()) return;  // cannot happen for a body ParseClientRequest accepted
@@ -156,10 +156,7 @@ void LoadJsonTree(ClientRequest& request) {
 }
 
 const boost::json::object& JsonTreeOf(const ClientRequest& request, boost::json::value& storage) {
-  if (!request.body.empty() || request.raw.empty()) return request.body;
-  boost::system::error_code ec;
-  storage = ParseIntoArena(request.raw, ec);
-  if (ec || !storage.is_object()) return request.body;
+  if (!TreeMissing(request) || !ParseJson(request.raw, storage) || !storage.is_object()) return request.body;
   return storage.get_object();
 }
 
