@@ -221,7 +221,6 @@ asio::awaitable<beast::error_code> Connection::ReadBodyPiece(ResponseParser& par
     if (buffer_.size() > 0) {
       size_t used = 0;
       ec = Parse(parser, used);
-      if (ec == http::error::need_buffer) ec = {};  // a piece is ready, more bytes wait
       if (!ec && (!parser.piece().empty() || parser.is_done())) break;
       if (!ec && used > 0) continue;  // framing only (a chunk header)
       if (ec && ec != http::error::need_more) break;

@@ -76,7 +76,7 @@ class Connection {
   // Reads until the parser has the whole response head.
   boost::asio::awaitable<boost::beast::error_code> ReadHeader(ResponseParser& parser, MonoTime deadline);
   // One parse step of the body: at most one piece lands in parser.piece(); none when only
-  // framing was consumed. need_buffer is not reported as an error.
+  // framing was consumed.
   boost::asio::awaitable<boost::beast::error_code> ReadBodyPiece(ResponseParser& parser, MonoTime deadline);
 
   // Non-blocking check of an idle connection: true when the peer has closed or reset it, or (plain

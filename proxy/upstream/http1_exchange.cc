@@ -54,7 +54,6 @@ Http1Exchange::~Http1Exchange() {
 void Http1Exchange::ResetParser() {
   parser_.emplace();
   parser_->header_limit(kHeaderLimit);
-  parser_->body_limit(boost::none);  // ReadAll enforces its own limit; streams are unbounded
   parser_->skip(head_request_);
 }
 

@@ -5,8 +5,16 @@
 // body, so the head's fields are kept as text and turned into Beast fields only when head() is
 // first called (the failover layer does so for failed answers, to read their error and rate-limit
 // headers). The body is handed out without copying, one piece per parse step, as a view of bytes
-// still in the connection's read buffer (chunk framing removed); reading again invalidates it.
-// Beast's basic_parser does the parsing, its limits and its framing rules.
+// still in the connection's read buffer (chunk framing removed); parsing again invalidates it.
+//
+// It is driven like Beast's parsers (put, put_eof, need_more, the same error codes), and follows
+// RFC 9112's rules for responses as Beast's basic_parser does: CRLF line endings, token field
+// names, values without control characters, one Content-Length, chunked last among the transfer
+// codings and never with a Content-Length, no body for 1xx, 204, 304 and answers to HEAD, and a
+// body read to the end of the connection when no length is given. It is not Beast's parser
+// because that one walked the head byte by byte and classified every field name, which was the
+// largest cost of a response left: this one finds the end of the head first, then reads each
+// line with the C library's searches, and looks only at the three fields that frame the body.
 #pragma once
 
 #include <cstddef>
@@ -15,16 +23,40 @@
 #include <string>
 #include <string_view>
 
-#include <boost/beast/http/basic_parser.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/beast/core/error.hpp>
 #include <boost/beast/http/message.hpp>
+#include <boost/optional/optional.hpp>
 
 #include "absl/container/inlined_vector.h"
 
 namespace llmesh::upstream::internal {
 
-class ResponseParser final : public boost::beast::http::basic_parser<false> {
+class ResponseParser {
  public:
   ResponseParser() = default;
+
+  // The most bytes the head may take (header_limit when exceeded).
+  void header_limit(size_t bytes) { header_limit_ = bytes; }
+  // The response answers a HEAD request: whatever it announces, it has no body.
+  void skip(bool head_request) { head_request_ = head_request; }
+
+  // Parses what it can of `bytes` and returns how many it used: the whole head once it is all
+  // there, then body bytes (at most one piece per call) and chunk framing. Sets `ec` to
+  // need_more when it needs more bytes to go on, or to the error in the response.
+  size_t put(boost::asio::const_buffer bytes, boost::beast::error_code& ec);
+  // The connection ended: completes a body read to the end, or sets `ec` to partial_message.
+  void put_eof(boost::beast::error_code& ec);
+
+  // True once put has been given any bytes.
+  bool got_some() const { return got_some_; }
+  bool is_header_done() const { return state_ != State::kHead; }
+  bool is_done() const { return state_ == State::kDone; }
+  // Whether the connection may carry another request after this response (HTTP version,
+  // Connection tokens, and a body not delimited by the end of the connection).
+  bool keep_alive() const;
+  // The body bytes still to come when a Content-Length frames it.
+  boost::optional<uint64_t> content_length_remaining() const;
 
   // The status code. Precondition: is_header_done().
   unsigned status() const { return status_; }
@@ -38,31 +70,53 @@ class ResponseParser final : public boost::beast::http::basic_parser<false> {
   void clear_piece() { piece_ = {}; }
 
  private:
+  enum class State : uint8_t {
+    kHead,
+    kLength,     // Content-Length bytes to go (remaining_)
+    kUntilEof,   // everything until the connection ends
+    kChunkSize,  // a chunk-size line
+    kChunkData,  // remaining_ bytes of the current chunk
+    kChunkEnd,   // the CRLF after a chunk's data
+    kTrailer,    // trailer fields, up to the empty line
+    kDone,
+  };
+
   // Where one field's name and value sit in fields_text_.
   struct FieldSpan {
     uint32_t name_begin, name_size, value_begin, value_size;
   };
 
-  using BeastView = boost::beast::string_view;
+  ResponseParser(size_t header_limit, bool head_request)
+      : header_limit_(header_limit), head_request_(head_request) {}
 
-  void on_request_impl(boost::beast::http::verb, BeastView, BeastView, int, boost::beast::error_code&) override {}
-  void on_response_impl(int code, BeastView reason, int version, boost::beast::error_code&) override;
-  void on_field_impl(boost::beast::http::field, BeastView name, BeastView value, boost::beast::error_code&) override;
-  void on_header_impl(boost::beast::error_code&) override {}
-  void on_body_init_impl(const boost::optional<std::uint64_t>&, boost::beast::error_code&) override {}
-  std::size_t on_body_impl(BeastView body, boost::beast::error_code& ec) override { return Take(body, ec); }
-  void on_chunk_header_impl(std::uint64_t, BeastView, boost::beast::error_code&) override {}
-  std::size_t on_chunk_body_impl(std::uint64_t, BeastView body, boost::beast::error_code& ec) override {
-    return Take(body, ec);
-  }
-  void on_finish_impl(boost::beast::error_code&) override {}
+  // The head at the start of `bytes`; `used`: its size, the empty line included. need_more when
+  // it is not all there (what was read of it is then left half-done: start afresh).
+  boost::beast::error_code ParseHead(std::string_view bytes, size_t& used);
+  // A line without its CRLF, known to hold no control character but tabs; a field's line is
+  // followed by its CR in memory.
+  boost::beast::error_code ParseStatusLine(std::string_view line);
+  boost::beast::error_code ParseField(std::string_view line);
+  // The field just read, when it frames the body or says how the connection ends.
+  boost::beast::error_code OnFramingField(std::string_view name, std::string_view value);
+  // Chooses the body's framing once the head is read.
+  boost::beast::error_code StartBody();
+  // Chunked framing and data from `bytes`; `used` counts what it consumed.
+  boost::beast::error_code ParseChunked(std::string_view bytes, size_t& used);
 
-  // Takes at most one piece per parse step; a second one waits in the buffer (need_buffer, the
-  // protocol of beast::http::buffer_body).
-  std::size_t Take(BeastView body, boost::beast::error_code& ec);
-
+  State state_ = State::kHead;
+  size_t header_limit_ = 8192;
+  bool head_request_ = false;
+  bool got_some_ = false;
   unsigned status_ = 0;
   int version_ = 11;
+  bool close_ = false;             // Connection: close
+  bool keep_alive_token_ = false;  // Connection: keep-alive (what HTTP/1.0 needs to stay open)
+  std::optional<uint64_t> content_length_;
+  bool transfer_encoding_ = false;  // a Transfer-Encoding field came
+  bool chunked_ = false;            // ... and its last coding is chunked
+  bool content_until_eof_ = false;  // the body runs to the end of the connection
+  bool last_framing_ = false;       // the last field read was one of the framing ones
+  uint64_t remaining_ = 0;
   std::string fields_text_;  // the reason phrase, then every field's name and value
   size_t reason_size_ = 0;
   absl::InlinedVector<FieldSpan, 12> fields_;
