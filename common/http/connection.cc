@@ -181,30 +181,26 @@ asio::awaitable<bool> Connection::ReadRequest() {
   phase_ = Phase::kReadingRequest;
   SetDeadline(limits_.client_timeout);
 
-  parser_.emplace();
-  parser_->header_limit(limits_.max_header_bytes);
-  parser_->body_limit(limits_.max_body_bytes);
-  // Usually the whole request came with the first read: parsing it in place skips the
-  // composed read operations (and their completion round trips) entirely.
+  parser_.emplace(limits_.max_header_bytes, limits_.max_body_bytes);
+  // Usually the whole request came with the first read and is parsed in place.
   error_code ec = ParseBuffered();
-  if (!ec && !parser_->is_header_done()) {
-    std::tie(ec, std::ignore) =
-        co_await OnStream([this](auto& stream) {
-          return bhttp::async_read_header(stream, buffer_, *parser_, kUseAwaitable);
-        });
-  }
-  if (!ec && !parser_->is_done()) {
-    const Request& head = parser_->get();
-    if (head.version() >= 11 && boost::beast::iequals(head[bhttp::field::expect], "100-continue")) {
-      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-      const std::array<asio::const_buffer, 1> buffers = {asio::buffer(kContinue)};
-      const error_code write_ec = co_await WriteBuffers(buffers);
-      if (write_ec) co_return false;
+  bool answered_expect = false;
+  // Every round reads more or ends; the header and body limits and the deadline bound them.
+  while (!ec && !parser_->is_done()) {
+    if (parser_->is_header_done() && !answered_expect) {
+      answered_expect = true;
+      const Request& head = parser_->get();
+      if (head.version() >= 11 && boost::beast::iequals(head[bhttp::field::expect], "100-continue")) {
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        const std::array<asio::const_buffer, 1> buffers = {asio::buffer(kContinue)};
+        if (co_await WriteBuffers(buffers)) co_return false;
+      }
     }
-    std::tie(ec, std::ignore) =
-        co_await OnStream([this](auto& stream) {
-          return bhttp::async_read(stream, buffer_, *parser_, kUseAwaitable);
-        });
+    size_t n = 0;
+    std::tie(ec, n) = co_await ReadSome(buffer_.prepare(kReadSize));
+    if (ec) break;
+    buffer_.commit(n);
+    ec = ParseBuffered();
   }
   if (!ec) co_return true;
 
@@ -223,7 +219,6 @@ asio::awaitable<bool> Connection::ReadRequest() {
 }
 
 error_code Connection::ParseBuffered() {
-  parser_->eager(true);
   error_code ec;
   // Bounded: every round consumes input or returns.
   while (buffer_.size() > 0 && !parser_->is_done()) {

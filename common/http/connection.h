@@ -1,9 +1,9 @@
 // Internal to llmesh_http: one accepted connection, plain or TLS. It first picks the protocol:
 // with TLS, ALPN ("h2" or HTTP/1.1) after a handshake bounded by client_timeout; without, the
 // first bytes (the HTTP/2 client preface selects h2c, anything else is HTTP/1.1). HTTP/2 is
-// served by an H2Connection it owns. For HTTP/1.1 it reads requests with a reused parser and
-// flat_buffer, runs the worker's Handler for each, and is the ResponseWriter the handler writes
-// through. Keep-alive loops until the client, a timeout, Drain or Stop ends it.
+// served by an H2Connection it owns. For HTTP/1.1 it reads requests with a RequestParser and a
+// reused flat_buffer, runs the worker's Handler for each, and is the ResponseWriter the handler
+// writes through. Keep-alive loops until the client, a timeout, Drain or Stop ends it.
 //
 // Threading: everything runs on the accepting worker's thread. The serving coroutine owns the
 // object; it is listed in its WorkerState so Stop and Drain can reach it.
@@ -25,6 +25,7 @@
 #include <boost/intrusive/list_hook.hpp>
 
 #include "common/http/io_deadline.h"
+#include "common/http/request_parser.h"
 #include "common/http/server.h"
 #include "common/http2/session.h"
 
@@ -113,7 +114,7 @@ class Connection final : public ResponseWriter,
   std::unique_ptr<H2Connection> h2_;
   boost::beast::flat_buffer buffer_;
   std::string head_;  // serialized response heads, reused
-  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  std::optional<RequestParser> parser_;
   asio::cancellation_signal cancel_;
   Phase phase_ = Phase::kIdle;
   bool timed_out_ = false;

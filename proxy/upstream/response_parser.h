@@ -8,13 +8,13 @@
 // still in the connection's read buffer (chunk framing removed); parsing again invalidates it.
 //
 // It is driven like Beast's parsers (put, put_eof, need_more, the same error codes), and follows
-// RFC 9112's rules for responses as Beast's basic_parser does: CRLF line endings, token field
-// names, values without control characters, one Content-Length, chunked last among the transfer
+// RFC 9112's rules for responses as Beast's basic_parser does: lines and fields as
+// common/http/head_lines.h reads them, one Content-Length, chunked last among the transfer
 // codings and never with a Content-Length, no body for 1xx, 204, 304 and answers to HEAD, and a
 // body read to the end of the connection when no length is given. It is not Beast's parser
 // because that one walked the head byte by byte and classified every field name, which was the
-// largest cost of a response left: this one finds the end of the head first, then reads each
-// line with the C library's searches, and looks only at the three fields that frame the body.
+// largest cost of a response left: this one checks each line with one search and looks only at
+// the three fields that frame the body.
 #pragma once
 
 #include <cstddef>
@@ -29,6 +29,7 @@
 #include <boost/optional/optional.hpp>
 
 #include "absl/container/inlined_vector.h"
+#include "common/http/head_lines.h"
 
 namespace llmesh::upstream::internal {
 
@@ -72,12 +73,9 @@ class ResponseParser {
  private:
   enum class State : uint8_t {
     kHead,
-    kLength,     // Content-Length bytes to go (remaining_)
-    kUntilEof,   // everything until the connection ends
-    kChunkSize,  // a chunk-size line
-    kChunkData,  // remaining_ bytes of the current chunk
-    kChunkEnd,   // the CRLF after a chunk's data
-    kTrailer,    // trailer fields, up to the empty line
+    kLength,    // Content-Length bytes to go (remaining_)
+    kUntilEof,  // everything until the connection ends
+    kChunked,   // chunked_reader_ reads it
     kDone,
   };
 
@@ -100,8 +98,6 @@ class ResponseParser {
   boost::beast::error_code OnFramingField(std::string_view name, std::string_view value);
   // Chooses the body's framing once the head is read.
   boost::beast::error_code StartBody();
-  // Chunked framing and data from `bytes`; `used` counts what it consumed.
-  boost::beast::error_code ParseChunked(std::string_view bytes, size_t& used);
 
   State state_ = State::kHead;
   size_t header_limit_ = 8192;
@@ -117,6 +113,7 @@ class ResponseParser {
   bool content_until_eof_ = false;  // the body runs to the end of the connection
   bool last_framing_ = false;       // the last field read was one of the framing ones
   uint64_t remaining_ = 0;
+  http::ChunkedReader chunked_reader_;
   std::string fields_text_;  // the reason phrase, then every field's name and value
   size_t reason_size_ = 0;
   absl::InlinedVector<FieldSpan, 12> fields_;

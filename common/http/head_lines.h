@@ -1,0 +1,71 @@
+// Reading an HTTP/1.1 head (request or response) and chunked framing from bytes in a buffer, as
+// the server's request parser and the proxy's upstream response parser both do.
+//
+// The rules are RFC 9112's, applied as Beast's parser applies them and reported with Beast's
+// error codes: lines end in CRLF, field names are tokens, field values hold no control
+// character but the tab, chunk sizes are hex with extensions ignored, trailers are read past.
+// A head is checked a line at a time: one SIMD search per line finds its end and any octet a
+// head cannot hold, so a line's text is only walked again for a field's name.
+// Pure functions and a small state machine; thread-compatible.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include <boost/beast/core/error.hpp>
+
+namespace llmesh::http {
+
+// True for a non-empty token (RFC 9110: a method, a field name).
+bool IsToken(std::string_view text);
+
+// Spaces and tabs at both ends removed.
+std::string_view TrimSpace(std::string_view text);
+
+// The next line of a head, starting at `line` and ending before `end` (the buffer's end, or the
+// header limit): sets `text` to it without its CRLF and moves `line` past the CRLF. need_more
+// when no CRLF ends it yet; bad_line_ending when a control character (a lone CR or LF, or any
+// other but the tab) or DEL comes first.
+boost::beast::error_code NextHeadLine(const char*& line, const char* end, std::string_view& text);
+
+// A header field's line as NextHeadLine gives it (followed in memory by its CR): its name (a
+// token) and its value, trimmed. bad_field when there is no token before a colon. A line that
+// starts with a space or a tab is an obs-fold, which the caller handles before this.
+boost::beast::error_code SplitFieldLine(std::string_view line, std::string_view& name, std::string_view& value);
+
+// Calls `each` with every non-empty element of a comma-separated list, trimmed; stops at and
+// returns the first error it returns.
+template <class Each>
+boost::beast::error_code ForEachListElement(std::string_view list, Each each) {
+  while (!list.empty()) {
+    const size_t comma = list.find(',');
+    const std::string_view element = TrimSpace(list.substr(0, comma));
+    if (!element.empty()) {
+      if (boost::beast::error_code ec = each(element)) return ec;
+    }
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return {};
+}
+
+// The body of a chunked message, framing removed: Step hands out its data a piece at a time.
+class ChunkedReader {
+ public:
+  // Consumes framing from `bytes` as far as it goes and at most one piece of data, which it
+  // puts in `piece` (a view of `bytes`); `used` counts what it consumed. Returns need_more when
+  // it ran out of bytes before producing a piece or reaching the end (not when it produced one),
+  // or bad_chunk / bad_field for broken framing. The end's framing that follows a piece is
+  // consumed with it when at hand, so the last piece comes with done().
+  boost::beast::error_code Step(std::string_view bytes, size_t& used, std::string_view& piece);
+  bool done() const { return state_ == State::kDone; }
+
+ private:
+  enum class State : uint8_t { kSize, kData, kDataEnd, kTrailer, kDone };
+
+  State state_ = State::kSize;
+  uint64_t remaining_ = 0;  // of the current chunk's data
+};
+
+}  // namespace llmesh::http
