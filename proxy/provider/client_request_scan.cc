@@ -22,7 +22,8 @@ enum class Kind : uint8_t { kAbsent, kNull, kTrue, kFalse, kObject, kOther };
 
 class Scanner : public JsonScanHandler {
  public:
-  Scanner(Operation operation, ApiFormat format) : operation_(operation), format_(format) {}
+  Scanner(Operation operation, ApiFormat format, std::string_view body)
+      : operation_(operation), format_(format), body_(body) {}
 
   bool on_object_begin(error_code& ec) {
     if (depth_ == 0) {
@@ -86,6 +87,8 @@ class Scanner : public JsonScanHandler {
     if (depth_ == 1 && member_ == Member::kModel) {
       if (size != value.size() || size == 0) return Refuse(ec);
       model_.assign(value.data(), value.size());
+      // A string without escapes arrives as a view of the body itself.
+      model_begin_ = static_cast<size_t>(value.data() - body_.data()) - 1;
     }
     return Scalar(Kind::kOther, ec);
   }
@@ -98,7 +101,12 @@ class Scanner : public JsonScanHandler {
   // The outline when every check passes; nullopt leaves the decision to the tree path.
   std::optional<ClientRequestOutline> Outline() {
     if (model_.empty()) return std::nullopt;
-    ClientRequestOutline outline{.model = std::move(model_), .stream = false, .include_usage = false};
+    const size_t model_size = model_.size() + 2;
+    ClientRequestOutline outline{.model = std::move(model_),
+                                 .stream = false,
+                                 .include_usage = false,
+                                 .model_begin = model_begin_,
+                                 .model_size = model_size};
     if (operation_ == Operation::kEmbeddings) {
       if (input_ == Kind::kAbsent || input_ == Kind::kNull) return std::nullopt;
       return outline;
@@ -193,10 +201,12 @@ class Scanner : public JsonScanHandler {
 
   const Operation operation_;
   const ApiFormat format_;
+  const std::string_view body_;
   size_t depth_ = 0;
   Member member_ = Member::kOther;  // the top-level member whose value is being read
   uint32_t seen_ = 0;              // bit per Member read, to refuse repeats
   std::string model_;
+  size_t model_begin_ = 0;  // of the model's opening quote in body_
   bool messages_array_ = false;
   size_t messages_ = 0;
   Kind stream_ = Kind::kAbsent;
@@ -211,7 +221,7 @@ class Scanner : public JsonScanHandler {
 }  // namespace
 
 std::optional<ClientRequestOutline> ScanClientRequest(Operation operation, ApiFormat format, std::string_view body) {
-  json::basic_parser<Scanner> parser(JsonScanOptions(), operation, format);
+  json::basic_parser<Scanner> parser(JsonScanOptions(), operation, format, body);
   if (!ScanJson(parser, body)) return std::nullopt;
   return parser.handler().Outline();
 }

@@ -25,6 +25,9 @@ struct ClientRequestOutline {
   std::string model;
   bool stream = false;
   bool include_usage = false;
+  // Where the value of `model` sits in the body, its quotes included.
+  size_t model_begin = 0;
+  size_t model_size = 0;
 };
 
 // The outline of `body`, a request for `operation` in the client's `format`, when the body is

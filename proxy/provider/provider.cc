@@ -5,6 +5,7 @@
 #include <utility>
 
 #include <boost/json/monotonic_resource.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 
 #include "absl/status/status.h"
@@ -114,6 +115,8 @@ absl::StatusOr<ClientRequest> ParseClientRequest(Operation operation, std::strin
                          .format = format,
                          .body = {},
                          .raw = std::move(body),
+                         .raw_model_begin = outline->model_begin,
+                         .raw_model_size = outline->model_size,
                          .model = std::move(outline->model),
                          .stream = outline->stream,
                          .include_usage = outline->include_usage,
@@ -158,6 +161,21 @@ void LoadJsonTree(ClientRequest& request) {
 const boost::json::object& JsonTreeOf(const ClientRequest& request, boost::json::value& storage) {
   if (!TreeMissing(request) || !ParseJson(request.raw, storage) || !storage.is_object()) return request.body;
   return storage.get_object();
+}
+
+std::optional<std::string> RawWithModel(const ClientRequest& request, std::string_view model) {
+  const std::string_view raw = request.raw;
+  // The span is checked against the model read there, in case `raw` was changed since.
+  const size_t begin = request.raw_model_begin, size = request.raw_model_size;
+  if (size != request.model.size() + 2 || begin + size > raw.size() || raw[begin] != '"' ||
+      raw.substr(begin + 1, request.model.size()) != request.model || raw[begin + size - 1] != '"') {
+    return std::nullopt;
+  }
+  const std::string quoted = boost::json::serialize(boost::json::string_view(model.data(), model.size()));
+  std::string out;
+  out.reserve(raw.size() + quoted.size());
+  out.append(raw.substr(0, begin)).append(quoted).append(raw.substr(begin + size));
+  return out;
 }
 
 absl::Status NoCanonicalForm(const ClientRequest& request) {

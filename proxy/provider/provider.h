@@ -59,6 +59,10 @@ struct ClientRequest {
   // The client's body exactly as received ("" for a request built in code). Passthrough
   // adapters copy from it so the provider gets the client's bytes, not a re-serialisation.
   std::string raw;
+  // Where the value of `model` (quotes included) sits in `raw`, when the one-pass reading
+  // found it there; model_size is 0 otherwise.
+  size_t raw_model_begin = 0;
+  size_t raw_model_size = 0;
   std::string model;           // the alias the client asked for
   bool stream = false;         // `stream: true` (always false for embeddings)
   bool include_usage = false;  // stream_options.include_usage (only with stream)
@@ -99,6 +103,10 @@ void LoadJsonTree(ClientRequest& request);
 // in code), otherwise `request.raw` parsed into `storage`. For the rare paths of a const request
 // that need the tree.
 const boost::json::object& JsonTreeOf(const ClientRequest& request, boost::json::value& storage);
+
+// For a passthrough adapter: the client's exact bytes with the value of `model` replaced by
+// `model`, when the one-pass reading located it in `request.raw`; nullopt otherwise.
+std::optional<std::string> RawWithModel(const ClientRequest& request, std::string_view model);
 
 // What an adapter that must translate returns from Encode when `request` has no canonical
 // form: FAILED_PRECONDITION saying why (ClientRequest::untranslatable, when the codec said).

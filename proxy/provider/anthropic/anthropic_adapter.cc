@@ -23,6 +23,7 @@ json::string_view JsonView(std::string_view s) { return json::string_view(s.data
 
 // The client's body with `model` replaced, every other member as the client wrote it.
 std::string RewriteModel(const ClientRequest& request, std::string_view model) {
+  if (std::optional<std::string> body = RawWithModel(request, model)) return *std::move(body);
   const std::string quoted_model = json::serialize(JsonView(model));
   JsonMembers members;
   if (!SplitTopLevelMembers(request.raw, members)) {

@@ -127,6 +127,11 @@ absl::StatusOr<EncodedRequest> OpenAiAdapter::Encode(const ClientRequest& reques
     return encoded;
   }
 
+  // Only `model` changes unless stream_options must: then the client's bytes go as they are.
+  if (std::optional<std::string> body = stream ? std::nullopt : RawWithModel(request, call.model)) {
+    encoded.body = *std::move(body);
+    return encoded;
+  }
   JsonWriter writer(encoded.body);
   writer.Open();
   bool wrote_model = false;

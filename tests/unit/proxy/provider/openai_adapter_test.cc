@@ -129,8 +129,18 @@ TEST(OpenAiAdapterEncodeTest, CopiesTheClientsBytesExactly) {
   const absl::StatusOr<EncodedRequest> encoded = adapter.Encode(request, TargetCall{"/v1", "gpt-4o", ""});
   ASSERT_TRUE(encoded.ok());
   EXPECT_EQ(encoded->body,
-            "{\"model\":\"gpt-4o\",\"messages\":[ {\"role\":\"user\",\"content\":\"caf\\u00e9 \\\"q\\\" {\"} ],"
-            "\"temperature\":1.0,\"top_p\":1e0,\"seed\":12345678901234567890}");
+            "{ \"model\" : \"gpt-4o\",\n  \"messages\": [ {\"role\":\"user\",\"content\":\"caf\\u00e9 \\\"q\\\" {\"} ],\n"
+            "  \"temperature\": 1.0, \"top_p\":1e0, \"seed\": 12345678901234567890 }\n");
+  // A stream request adds include_usage to stream_options: its members are written one by one,
+  // each member's value as the client wrote it.
+  const ClientRequest stream = Chat(
+      "{ \"model\" : \"fast\", \"stream\": true,\n  \"messages\": [ {\"role\":\"user\",\"content\":\"x\"} ],\n"
+      "  \"seed\": 12345678901234567890 }\n");
+  const absl::StatusOr<EncodedRequest> streamed = adapter.Encode(stream, TargetCall{"/v1", "gpt-4o", ""});
+  ASSERT_TRUE(streamed.ok());
+  EXPECT_EQ(streamed->body,
+            "{\"model\":\"gpt-4o\",\"stream\":true,\"messages\":[ {\"role\":\"user\",\"content\":\"x\"} ],"
+            "\"seed\":12345678901234567890,\"stream_options\":{\"include_usage\":true}}");
 }
 
 TEST(OpenAiAdapterEncodeTest, RecognisesAnEscapedModelKey) {

@@ -1,5 +1,6 @@
 #include "proxy/provider/provider.h"
 
+#include <optional>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -59,6 +60,23 @@ TEST(ParseClientRequestTest, ReadsARepeatedModelTheTreesWay) {
   ASSERT_TRUE(request.ok()) << request.status();
   EXPECT_EQ(request->model, std::string(request->body.at("model").as_string()));
   EXPECT_EQ(request->body.size(), 2u);
+}
+
+TEST(RawWithModelTest, ReplacesOnlyTheModelsValueInTheClientsBytes) {
+  absl::StatusOr<ClientRequest> request = ParseClientRequest(
+      Operation::kChatCompletions, "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\n \"model\" : \"fast\" }\n");
+  ASSERT_TRUE(request.ok()) << request.status();
+  EXPECT_EQ(RawWithModel(*request, "gpt-4o \"x\""),
+            "{\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\n \"model\" : \"gpt-4o \\\"x\\\"\" }\n");
+  // Bytes changed since the reading: the span no longer holds the model, so nothing is spliced.
+  request->raw = R"({"model":"fist","messages":[]})";
+  EXPECT_EQ(RawWithModel(*request, "m"), std::nullopt);
+  // A model the one-pass reading left to the tree (escaped, or repeated) has no span.
+  const absl::StatusOr<ClientRequest> escaped = ParseClientRequest(
+      Operation::kChatCompletions, R"({"model":"f\u0061st","messages":[{"role":"user","content":"hi"}]})");
+  ASSERT_TRUE(escaped.ok()) << escaped.status();
+  EXPECT_EQ(escaped->model, "fast");
+  EXPECT_EQ(RawWithModel(*escaped, "m"), std::nullopt);
 }
 
 TEST(ParseClientRequestTest, ReadsStreamAndIncludeUsage) {
