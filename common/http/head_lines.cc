@@ -7,6 +7,7 @@
 #include <emmintrin.h>
 #endif
 
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 
 namespace llmesh::http {
@@ -109,6 +110,31 @@ error_code SplitFieldLine(std::string_view line, std::string_view& name, std::st
   if (colon == 0 || colon == line.size() || line[colon] != ':') return bhttp::error::bad_field;
   name = line.substr(0, colon);
   value = TrimSpace(line.substr(colon + 1));
+  return {};
+}
+
+error_code BodyFraming::Take(std::string_view name, std::string_view value, bool& taken) {
+  taken = false;
+  const boost::beast::string_view beast_name(name.data(), name.size());
+  if (name.size() == 14 && boost::beast::iequals(beast_name, "content-length")) {
+    taken = true;
+    if (content_length) return bhttp::error::multiple_content_length;
+    if (value.empty() || value.size() > 19) return bhttp::error::bad_content_length;
+    uint64_t length = 0;
+    for (const char c : value) {
+      if (c < '0' || c > '9') return bhttp::error::bad_content_length;
+      length = length * 10 + static_cast<uint64_t>(c - '0');
+    }
+    content_length = length;
+  } else if (name.size() == 17 && boost::beast::iequals(beast_name, "transfer-encoding")) {
+    taken = true;
+    transfer_encoding = true;
+    return ForEachListElement(value, [this](std::string_view coding) -> error_code {
+      if (chunked) return bhttp::error::bad_transfer_encoding;
+      chunked = boost::beast::iequals(boost::beast::string_view(coding.data(), coding.size()), "chunked");
+      return {};
+    });
+  }
   return {};
 }
 

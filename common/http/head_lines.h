@@ -9,8 +9,10 @@
 // Pure functions and a small state machine; thread-compatible.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include <boost/beast/core/error.hpp>
@@ -33,6 +35,43 @@ boost::beast::error_code NextHeadLine(const char*& line, const char* end, std::s
 // token) and its value, trimmed. bad_field when there is no token before a colon. A line that
 // starts with a space or a tab is an obs-fold, which the caller handles before this.
 boost::beast::error_code SplitFieldLine(std::string_view line, std::string_view& name, std::string_view& value);
+
+// Reads the head at the start of `bytes`, no further than `limit` octets: calls `first_line`
+// with its start line and `field` with each field line (as NextHeadLine gives them), stopping at
+// and returning the first error they return; `used` is then set to the head's size, the empty
+// line after it included. need_more when the head is not all there.
+template <class FirstLine, class Field>
+boost::beast::error_code ReadHead(std::string_view bytes, size_t limit, size_t& used, FirstLine first_line,
+                                  Field field) {
+  const char* const begin = bytes.data();
+  const char* const end = begin + std::min(bytes.size(), limit);
+  const char* line = begin;
+  for (bool start = true;; start = false) {
+    std::string_view text;
+    if (boost::beast::error_code ec = NextHeadLine(line, end, text)) return ec;
+    if (start) {
+      if (boost::beast::error_code ec = first_line(text)) return ec;
+    } else if (text.empty()) {
+      used = static_cast<size_t>(line - begin);
+      return {};
+    } else if (boost::beast::error_code ec = field(text)) {
+      return ec;
+    }
+  }
+}
+
+// What a message's fields say about how its body is framed.
+struct BodyFraming {
+  std::optional<uint64_t> content_length;
+  bool transfer_encoding = false;  // a Transfer-Encoding field came
+  bool chunked = false;            // ... and its last coding is chunked
+
+  // Takes the field when it is Content-Length or Transfer-Encoding (`taken` says which it was):
+  // multiple_content_length for a second Content-Length, bad_content_length for one that is not
+  // a number, bad_transfer_encoding for a coding after chunked (the list goes on across repeated
+  // fields).
+  boost::beast::error_code Take(std::string_view name, std::string_view value, bool& taken);
+};
 
 // Calls `each` with every non-empty element of a comma-separated list, trimmed; stops at and
 // returns the first error it returns.

@@ -25,8 +25,7 @@ size_t RequestParser::put(boost::asio::const_buffer buffer, error_code& ec) {
       ec = ParseHead(bytes, used);
       if (ec == bhttp::error::need_more) {
         request_ = Request();
-        content_length_.reset();
-        transfer_encoding_ = chunked_ = false;
+        framing_ = BodyFraming();
         if (bytes.size() >= header_limit_) ec = bhttp::error::header_limit;
         return 0;
       }
@@ -65,24 +64,18 @@ size_t RequestParser::put(boost::asio::const_buffer buffer, error_code& ec) {
 }
 
 error_code RequestParser::ParseHead(std::string_view bytes, size_t& used) {
-  const char* const begin = bytes.data();
-  const char* const end = begin + std::min(bytes.size(), header_limit_);
-  const char* line = begin;
   // RFC 9112 has a server ignore empty lines before the request line (left after a body by
   // some clients); the header limit bounds them.
-  while (end - line >= 2 && line[0] == '\r' && line[1] == '\n') line += 2;
-  for (bool request_line = true;; request_line = false) {
-    std::string_view text;
-    if (error_code ec = NextHeadLine(line, end, text)) return ec;
-    if (request_line) {
-      if (error_code ec = ParseRequestLine(text)) return ec;
-    } else if (text.empty()) {
-      used = static_cast<size_t>(line - begin);
-      return {};
-    } else if (error_code ec = ParseField(text)) {
-      return ec;
-    }
+  size_t empty_lines = 0;
+  while (empty_lines + 2 <= std::min(bytes.size(), header_limit_) && bytes.substr(empty_lines, 2) == "\r\n") {
+    empty_lines += 2;
   }
+  const error_code ec = ReadHead(
+      bytes.substr(empty_lines), header_limit_ - std::min(header_limit_, empty_lines), used,
+      [this](std::string_view line) { return ParseRequestLine(line); },
+      [this](std::string_view line) { return ParseField(line); });
+  used += empty_lines;
+  return ec;
 }
 
 error_code RequestParser::ParseRequestLine(std::string_view line) {
@@ -117,34 +110,17 @@ error_code RequestParser::ParseField(std::string_view line) {
   std::string_view name, value;
   if (error_code ec = SplitFieldLine(line, name, value)) return ec;
   request_.insert(BeastView(name), BeastView(value));
-  if (name.size() == 14 && boost::beast::iequals(BeastView(name), "content-length")) {
-    if (content_length_) return bhttp::error::multiple_content_length;
-    if (value.empty() || value.size() > 19) return bhttp::error::bad_content_length;
-    uint64_t length = 0;
-    for (const char c : value) {
-      if (c < '0' || c > '9') return bhttp::error::bad_content_length;
-      length = length * 10 + static_cast<uint64_t>(c - '0');
-    }
-    content_length_ = length;
-  } else if (name.size() == 17 && boost::beast::iequals(BeastView(name), "transfer-encoding")) {
-    transfer_encoding_ = true;
-    // chunked must be the last coding; the list goes on across repeated fields.
-    return ForEachListElement(value, [this](std::string_view coding) -> error_code {
-      if (chunked_) return bhttp::error::bad_transfer_encoding;
-      chunked_ = boost::beast::iequals(BeastView(coding), "chunked");
-      return {};
-    });
-  }
-  return {};
+  bool framing;
+  return framing_.Take(name, value, framing);
 }
 
 error_code RequestParser::StartBody() {
-  if (transfer_encoding_) {
-    if (!chunked_ || content_length_) return bhttp::error::bad_transfer_encoding;
+  if (framing_.transfer_encoding) {
+    if (!framing_.chunked || framing_.content_length) return bhttp::error::bad_transfer_encoding;
     state_ = State::kChunked;
     return {};
   }
-  const uint64_t length = content_length_.value_or(0);
+  const uint64_t length = framing_.content_length.value_or(0);
   if (length > body_limit_) return bhttp::error::body_limit;
   // Content-Length announces the body; the limit keeps the announcement honest.
   request_.body().reserve(static_cast<size_t>(length));

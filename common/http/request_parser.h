@@ -13,7 +13,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <optional>
 #include <string_view>
 
 #include <boost/asio/buffer.hpp>
@@ -55,10 +54,8 @@ class RequestParser {
   const uint64_t body_limit_;
   State state_ = State::kHead;
   Request request_;
-  std::optional<uint64_t> content_length_;
-  bool transfer_encoding_ = false;  // a Transfer-Encoding field came
-  bool chunked_ = false;            // ... and its last coding is chunked
-  uint64_t remaining_ = 0;          // Content-Length bytes still to come
+  BodyFraming framing_;
+  uint64_t remaining_ = 0;  // Content-Length bytes still to come
   ChunkedReader chunked_reader_;
 };
 

@@ -84,21 +84,9 @@ boost::optional<uint64_t> ResponseParser::content_length_remaining() const {
 
 error_code ResponseParser::ParseHead(std::string_view bytes, size_t& used) {
   fields_text_.reserve(512);  // a typical provider head, in one allocation
-  const char* const begin = bytes.data();
-  const char* const end = begin + std::min(bytes.size(), header_limit_);
-  const char* line = begin;
-  for (bool status_line = true;; status_line = false) {
-    std::string_view text;
-    if (error_code ec = http::NextHeadLine(line, end, text)) return ec;
-    if (status_line) {
-      if (error_code ec = ParseStatusLine(text)) return ec;
-    } else if (text.empty()) {
-      used = static_cast<size_t>(line - begin);
-      return {};
-    } else if (error_code ec = ParseField(text)) {
-      return ec;
-    }
-  }
+  return http::ReadHead(
+      bytes, header_limit_, used, [this](std::string_view line) { return ParseStatusLine(line); },
+      [this](std::string_view line) { return ParseField(line); });
 }
 
 error_code ResponseParser::ParseStatusLine(std::string_view line) {
@@ -150,47 +138,27 @@ error_code ResponseParser::ParseField(std::string_view line) {
 }
 
 error_code ResponseParser::OnFramingField(std::string_view name, std::string_view value) {
-  last_framing_ = true;
-  if (name.size() == 14 && boost::beast::iequals(name, "content-length")) {
-    if (content_length_) return bhttp::error::multiple_content_length;
-    if (value.empty() || value.size() > 19) return bhttp::error::bad_content_length;
-    uint64_t length = 0;
-    for (const char c : value) {
-      if (c < '0' || c > '9') return bhttp::error::bad_content_length;
-      length = length * 10 + static_cast<uint64_t>(c - '0');
-    }
-    content_length_ = length;
-    return {};
-  }
-  if (name.size() == 17 && boost::beast::iequals(name, "transfer-encoding")) {
-    transfer_encoding_ = true;
-    // chunked must be the last coding; the list goes on across repeated fields.
-    return http::ForEachListElement(value, [this](std::string_view coding) -> error_code {
-      if (chunked_) return bhttp::error::bad_transfer_encoding;
-      chunked_ = boost::beast::iequals(coding, "chunked");
-      return {};
-    });
-  }
+  if (error_code ec = framing_.Take(name, value, last_framing_); ec || last_framing_) return ec;
   if (name.size() == 10 && boost::beast::iequals(name, "connection")) {
+    last_framing_ = true;
     return http::ForEachListElement(value, [this](std::string_view option) -> error_code {
       if (boost::beast::iequals(option, "close")) close_ = true;
       if (boost::beast::iequals(option, "keep-alive")) keep_alive_token_ = true;
       return {};
     });
   }
-  last_framing_ = false;
   return {};
 }
 
 error_code ResponseParser::StartBody() {
-  if (transfer_encoding_ && content_length_) return bhttp::error::bad_transfer_encoding;
+  if (framing_.transfer_encoding && framing_.content_length) return bhttp::error::bad_transfer_encoding;
   if (status_ < 200 || status_ == 204 || status_ == 304 || head_request_) {
     state_ = State::kDone;
-  } else if (transfer_encoding_) {
+  } else if (framing_.transfer_encoding) {
     // A response whose last coding is not chunked runs to the end of the connection.
-    state_ = chunked_ ? State::kChunked : State::kUntilEof;
-  } else if (content_length_) {
-    remaining_ = *content_length_;
+    state_ = framing_.chunked ? State::kChunked : State::kUntilEof;
+  } else if (framing_.content_length) {
+    remaining_ = *framing_.content_length;
     state_ = remaining_ == 0 ? State::kDone : State::kLength;
   } else {
     state_ = State::kUntilEof;

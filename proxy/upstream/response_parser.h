@@ -107,11 +107,9 @@ class ResponseParser {
   int version_ = 11;
   bool close_ = false;             // Connection: close
   bool keep_alive_token_ = false;  // Connection: keep-alive (what HTTP/1.0 needs to stay open)
-  std::optional<uint64_t> content_length_;
-  bool transfer_encoding_ = false;  // a Transfer-Encoding field came
-  bool chunked_ = false;            // ... and its last coding is chunked
+  http::BodyFraming framing_;
   bool content_until_eof_ = false;  // the body runs to the end of the connection
-  bool last_framing_ = false;       // the last field read was one of the framing ones
+  bool last_framing_ = false;       // the last field read framed the body or the connection
   uint64_t remaining_ = 0;
   http::ChunkedReader chunked_reader_;
   std::string fields_text_;  // the reason phrase, then every field's name and value
