@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include <boost/beast/core/error.hpp>
+#include <boost/beast/http/error.hpp>
 
 namespace llmesh::http {
 
@@ -39,7 +40,8 @@ boost::beast::error_code SplitFieldLine(std::string_view line, std::string_view&
 // Reads the head at the start of `bytes`, no further than `limit` octets: calls `first_line`
 // with its start line and `field` with each field line (as NextHeadLine gives them), stopping at
 // and returning the first error they return; `used` is then set to the head's size, the empty
-// line after it included. need_more when the head is not all there.
+// line after it included. need_more when the head is not all there yet, header_limit when it
+// cannot be within `limit` (what was read of it is then the caller's to forget).
 template <class FirstLine, class Field>
 boost::beast::error_code ReadHead(std::string_view bytes, size_t limit, size_t& used, FirstLine first_line,
                                   Field field) {
@@ -48,7 +50,12 @@ boost::beast::error_code ReadHead(std::string_view bytes, size_t limit, size_t& 
   const char* line = begin;
   for (bool start = true;; start = false) {
     std::string_view text;
-    if (boost::beast::error_code ec = NextHeadLine(line, end, text)) return ec;
+    if (boost::beast::error_code ec = NextHeadLine(line, end, text)) {
+      if (ec == boost::beast::http::error::need_more && bytes.size() >= limit) {
+        return boost::beast::http::error::header_limit;
+      }
+      return ec;
+    }
     if (start) {
       if (boost::beast::error_code ec = first_line(text)) return ec;
     } else if (text.empty()) {

@@ -23,14 +23,13 @@ size_t RequestParser::put(boost::asio::const_buffer buffer, error_code& ec) {
       // The head is taken whole: until it is all there, nothing is used.
       size_t used = 0;
       ec = ParseHead(bytes, used);
-      if (ec == bhttp::error::need_more) {
-        request_ = Request();
-        framing_ = BodyFraming();
-        if (bytes.size() >= header_limit_) ec = bhttp::error::header_limit;
-        return 0;
-      }
       if (!ec) ec = StartBody();
-      return ec ? 0 : used;
+      if (!ec) return used;
+      if (ec == bhttp::error::need_more) {
+        request_ = Request();  // a partial head is read again whole
+        framing_ = BodyFraming();
+      }
+      return 0;
     }
     case State::kLength: {
       const size_t size = static_cast<size_t>(std::min<uint64_t>(remaining_, bytes.size()));

@@ -24,14 +24,13 @@ size_t ResponseParser::put(boost::asio::const_buffer buffer, error_code& ec) {
       // The head is taken whole: until it is all there, nothing is used.
       size_t used = 0;
       ec = ParseHead(bytes, used);
-      if (ec == bhttp::error::need_more) {
-        *this = ResponseParser(header_limit_, head_request_);
-        got_some_ = true;
-        if (bytes.size() >= header_limit_) ec = bhttp::error::header_limit;
-        return 0;
-      }
       if (!ec) ec = StartBody();
-      return ec ? 0 : used;
+      if (!ec) return used;
+      if (ec == bhttp::error::need_more) {
+        *this = ResponseParser(header_limit_, head_request_);  // a partial head is read again whole
+        got_some_ = true;
+      }
+      return 0;
     }
     case State::kLength: {
       if (!piece_.empty()) return 0;
