@@ -82,6 +82,16 @@ bool IsToken(std::string_view text) {
   return true;
 }
 
+bool EqualsLowercase(std::string_view token, std::string_view lower) {
+  if (token.size() != lower.size()) return false;
+  // Setting bit 5 lowercases a letter; of the octets a token holds, only letters turn into
+  // letters that way, and only '-' into '-'.
+  for (size_t i = 0; i < token.size(); ++i) {
+    if ((token[i] | 0x20) != lower[i]) return false;
+  }
+  return true;
+}
+
 std::string_view TrimSpace(std::string_view text) {
   while (!text.empty() && IsSpace(text.front())) text.remove_prefix(1);
   while (!text.empty() && IsSpace(text.back())) text.remove_suffix(1);
@@ -98,16 +108,12 @@ error_code NextHeadLine(const char*& line, const char* end, std::string_view& te
 }
 
 error_code SplitFieldLine(std::string_view line, std::string_view& name, std::string_view& value) {
-  // Four octets at a time while the line has them, then one by one: the line's CR, right after
-  // it, is no token character and ends the name at the latest.
-  const auto* octets = reinterpret_cast<const unsigned char*>(line.data());
-  size_t colon = 0;
-  while (colon + 4 <= line.size() && kTokenChar[octets[colon]] & kTokenChar[octets[colon + 1]] &
-                                         kTokenChar[octets[colon + 2]] & kTokenChar[octets[colon + 3]]) {
-    colon += 4;
-  }
-  while (kTokenChar[octets[colon]]) ++colon;
-  if (colon == 0 || colon == line.size() || line[colon] != ':') return bhttp::error::bad_field;
+  const size_t colon = line.find(':');
+  if (colon == 0 || colon == std::string_view::npos) return bhttp::error::bad_field;
+  // Every octet checked without branching on each: names are short and almost always valid.
+  bool token = true;
+  for (size_t i = 0; i < colon; ++i) token &= kTokenChar[static_cast<unsigned char>(line[i])];
+  if (!token) return bhttp::error::bad_field;
   name = line.substr(0, colon);
   value = TrimSpace(line.substr(colon + 1));
   return {};
@@ -115,8 +121,7 @@ error_code SplitFieldLine(std::string_view line, std::string_view& name, std::st
 
 error_code BodyFraming::Take(std::string_view name, std::string_view value, bool& taken) {
   taken = false;
-  const boost::beast::string_view beast_name(name.data(), name.size());
-  if (name.size() == 14 && boost::beast::iequals(beast_name, "content-length")) {
+  if (EqualsLowercase(name, "content-length")) {
     taken = true;
     if (content_length) return bhttp::error::multiple_content_length;
     if (value.empty() || value.size() > 19) return bhttp::error::bad_content_length;
@@ -126,7 +131,7 @@ error_code BodyFraming::Take(std::string_view name, std::string_view value, bool
       length = length * 10 + static_cast<uint64_t>(c - '0');
     }
     content_length = length;
-  } else if (name.size() == 17 && boost::beast::iequals(beast_name, "transfer-encoding")) {
+  } else if (EqualsLowercase(name, "transfer-encoding")) {
     taken = true;
     transfer_encoding = true;
     return ForEachListElement(value, [this](std::string_view coding) -> error_code {

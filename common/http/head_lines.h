@@ -23,6 +23,10 @@ namespace llmesh::http {
 // True for a non-empty token (RFC 9110: a method, a field name).
 bool IsToken(std::string_view text);
 
+// True when the token `token` is `lower` (lowercase letters, digits and '-') but for case: a
+// cheaper test than a general case-insensitive comparison, for the names a parser looks for.
+bool EqualsLowercase(std::string_view token, std::string_view lower);
+
 // Spaces and tabs at both ends removed.
 std::string_view TrimSpace(std::string_view text);
 

@@ -10,12 +10,14 @@ namespace asio = boost::asio;
 namespace beast_http = boost::beast::http;
 
 void SetAnswerHeaders(beast_http::fields& fields, const failover::AnswerInfo& answer, std::string_view request_id) {
+  // Named as Beast's unknown fields, which they are, so it need not look each name up.
+  constexpr beast_http::field kOurs = beast_http::field::unknown;
   if (answer.target != nullptr) {
-    fields.insert("x-llmesh-provider", answer.target->provider->name);
-    fields.insert("x-llmesh-model", answer.target->model->name);
+    fields.insert(kOurs, "x-llmesh-provider", answer.target->provider->name);
+    fields.insert(kOurs, "x-llmesh-model", answer.target->model->name);
   }
-  fields.insert("x-llmesh-attempts", std::to_string(answer.attempts));
-  fields.insert("x-llmesh-request-id", request_id);
+  fields.insert(kOurs, "x-llmesh-attempts", std::to_string(answer.attempts));
+  fields.insert(kOurs, "x-llmesh-request-id", request_id);
 }
 
 asio::awaitable<absl::Status> ClientSink::SendBody(const failover::AnswerInfo& answer, int status,

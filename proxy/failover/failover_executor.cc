@@ -214,12 +214,12 @@ absl::StatusOr<provider::EncodedRequest> FailoverExecutor::Encode(const config::
 asio::awaitable<std::unique_ptr<upstream::Exchange>> FailoverExecutor::Open(Attempt& attempt) {
   const config::ProviderSpec& provider = *attempt.target.provider;
   provider::EncodedRequest& encoded = attempt.encoded;
-  // HTTP/1.1 keeps the connection by default; the adapters name each header once.
+  // HTTP/1.1 keeps the connection by default; the adapters name each header once; the pool
+  // adds Content-Length.
   http::request<http::string_body> upstream_request{encoded.method, std::move(encoded.target), 11};
   upstream_request.insert(http::field::host, provider.host_header);
   for (auto& [name, value] : encoded.headers) upstream_request.insert(name, value);
   upstream_request.body() = std::move(encoded.body);
-  upstream_request.prepare_payload();
 
   const SteadyTime connect_deadline = attempt.Deadline(attempt.route.timeouts.connect);
   const SteadyTime write_deadline = attempt.Deadline(

@@ -39,7 +39,7 @@ void PrepareRequest(const Endpoint& endpoint, internal::Request& request) {
     const http::verb method = request.method();
     if (!request.body().empty() || method == http::verb::post || method == http::verb::put ||
         method == http::verb::patch) {
-      request.content_length(request.body().size());
+      request.insert(http::field::content_length, std::to_string(request.body().size()));
     }
   }
 }

@@ -138,7 +138,7 @@ error_code ResponseParser::ParseField(std::string_view line) {
 
 error_code ResponseParser::OnFramingField(std::string_view name, std::string_view value) {
   if (error_code ec = framing_.Take(name, value, last_framing_); ec || last_framing_) return ec;
-  if (name.size() == 10 && boost::beast::iequals(name, "connection")) {
+  if (http::EqualsLowercase(name, "connection")) {
     last_framing_ = true;
     return http::ForEachListElement(value, [this](std::string_view option) -> error_code {
       if (boost::beast::iequals(option, "close")) close_ = true;
