@@ -358,11 +358,31 @@ asio::awaitable<absl::Status> Connection::Write(std::string_view data) {
   co_return absl::OkStatus();
 }
 
-asio::awaitable<absl::Status> Connection::Finish() {
+asio::awaitable<absl::Status> Connection::FinishWith(std::string_view last) {
   if (!streaming_ || complete_) co_return absl::FailedPreconditionError("no open stream");
-  if (chunked_) {
-    absl::Status status = co_await WriteRaw("0\r\n\r\n");
-    if (!status.ok()) co_return status;
+  if (!chunked_) {
+    if (absl::Status status = co_await Write(last); !status.ok()) co_return status;
+    complete_ = true;
+    co_return absl::OkStatus();
+  }
+  static constexpr std::string_view kLastChunk = "0\r\n\r\n";
+  std::array<char, kChunkSizeLineBytes> size_line;
+  std::array<asio::const_buffer, 4> buffers;
+  size_t count = 0;
+  if (!last.empty()) {
+    buffers[count++] = asio::buffer(size_line.data(), FormatChunkSize(last.size(), size_line));
+    buffers[count++] = asio::buffer(last);
+    buffers[count++] = asio::buffer("\r\n", 2);
+  }
+  buffers[count++] = asio::buffer(kLastChunk);
+  error_code ec;
+  {
+    WriteScope scope(*this);
+    ec = co_await WriteBuffers(std::span<const asio::const_buffer>(buffers.data(), count));
+  }
+  if (ec) {
+    keep_alive_ = false;
+    co_return WriteError(ec);
   }
   complete_ = true;
   co_return absl::OkStatus();

@@ -60,7 +60,7 @@ class Connection final : public ResponseWriter,
   asio::awaitable<absl::Status> StartStream(boost::beast::http::response_header<> head,
                                             std::string_view first_bytes) override;
   asio::awaitable<absl::Status> Write(std::string_view data) override;
-  asio::awaitable<absl::Status> Finish() override;
+  asio::awaitable<absl::Status> FinishWith(std::string_view last) override;
   bool started() const override { return started_; }
   asio::awaitable<void> WaitUntilClientGone() override;
   void ResetConnection() override;

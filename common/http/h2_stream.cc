@@ -105,9 +105,10 @@ asio::awaitable<absl::Status> H2Stream::Write(std::string_view data) {
   co_return co_await AwaitBody();
 }
 
-asio::awaitable<absl::Status> H2Stream::Finish() {
+asio::awaitable<absl::Status> H2Stream::FinishWith(std::string_view last) {
   if (!streaming_ || complete_) co_return absl::FailedPreconditionError("no open stream");
   if (closed || connection_.closed()) co_return StreamGone();
+  body_.pending = last;
   body_.end_stream = true;
   connection_.ResumeBody(body_);
   absl::Status status = co_await AwaitBody();

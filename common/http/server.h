@@ -93,9 +93,13 @@ class ResponseWriter {
   // client went away or the write timed out.
   virtual asio::awaitable<absl::Status> Write(std::string_view data) = 0;
 
-  // Ends a started stream cleanly (last chunk). FAILED_PRECONDITION without a started stream;
-  // UNAVAILABLE if the client went away.
-  virtual asio::awaitable<absl::Status> Finish() = 0;
+  // Writes `last` (may be empty) and ends a started stream cleanly, in one write: the last
+  // chunk goes with the terminating one (on HTTP/2, the last DATA frame carries END_STREAM).
+  // `last` must stay valid until the call completes. FAILED_PRECONDITION without a started
+  // stream; UNAVAILABLE if the client went away.
+  virtual asio::awaitable<absl::Status> FinishWith(std::string_view last) = 0;
+  // FinishWith with nothing more to write.
+  asio::awaitable<absl::Status> Finish() { return FinishWith({}); }
 
   // True once Send or StartStream has put bytes on the wire.
   virtual bool started() const = 0;

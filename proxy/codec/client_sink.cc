@@ -72,16 +72,23 @@ asio::awaitable<absl::Status> ClientSink::WriteStream(provider::StreamDecoder::P
   co_return written;
 }
 
-asio::awaitable<absl::Status> ClientSink::FinishStream() {
-  if (translated_) {
-    encoded_.clear();
-    EncodeEnd(encoded_);
-    if (absl::Status written = co_await Write(encoded_); !written.ok()) co_return written;
+asio::awaitable<absl::Status> ClientSink::FinishStream(provider::StreamDecoder::Progress& last) {
+  std::string_view tail = last.wire;
+  if (!last.events.empty() || translated_) {
+    encoded_.assign(last.wire);
+    EncodeEvents(last.events, encoded_);
+    if (translated_) EncodeEnd(encoded_);
+    tail = encoded_;
   }
   if (head_) {
-    if (absl::Status written = co_await Write({}); !written.ok()) co_return written;
+    // Nothing written yet: the head goes with the tail.
+    if (absl::Status written = co_await Write(tail); !written.ok()) co_return written;
+    tail = {};
   }
-  co_return co_await writer_.Finish();
+  absl::Status finished = co_await writer_.FinishWith(tail);
+  last.wire.clear();
+  last.events.clear();
+  co_return finished;
 }
 
 asio::awaitable<void> ClientSink::FailStream(const provider::UpstreamFailure& failure) {

@@ -38,7 +38,7 @@ class ClientSink : public failover::ResponseSink {
                                                 provider::DecodedResponse decoded) final;
   boost::asio::awaitable<absl::Status> StartStream(const failover::AnswerInfo& answer) final;
   boost::asio::awaitable<absl::Status> WriteStream(provider::StreamDecoder::Progress& progress) final;
-  boost::asio::awaitable<absl::Status> FinishStream() final;
+  boost::asio::awaitable<absl::Status> FinishStream(provider::StreamDecoder::Progress& last) final;
   boost::asio::awaitable<void> FailStream(const provider::UpstreamFailure& failure) final;
 
  protected:

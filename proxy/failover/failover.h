@@ -57,8 +57,9 @@ class ResponseSink {
   // Forwards what the decoder produced at once — `progress.wire` as it is, or `progress.events`
   // rendered in the client's format — and clears both. UNAVAILABLE when the client went away.
   virtual boost::asio::awaitable<absl::Status> WriteStream(provider::StreamDecoder::Progress& progress) = 0;
-  // Ends a committed stream cleanly.
-  virtual boost::asio::awaitable<absl::Status> FinishStream() = 0;
+  // Forwards what the decoder produced last (as WriteStream; possibly nothing) and ends a
+  // committed stream cleanly, in one write where the protocol allows.
+  virtual boost::asio::awaitable<absl::Status> FinishStream(provider::StreamDecoder::Progress& last) = 0;
   // Ends a committed stream with an error event in the client's format (never a clean end).
   virtual boost::asio::awaitable<void> FailStream(const provider::UpstreamFailure& failure) = 0;
 };

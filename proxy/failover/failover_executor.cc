@@ -327,7 +327,9 @@ asio::awaitable<void> FailoverExecutor::RunStream(Attempt& attempt) {
       }
       attempt.committed = true;
     }
-    if (attempt.committed && (!progress.wire.empty() || !progress.events.empty())) {
+    // The last bytes of an upstream answer already complete go out with the stream's end.
+    const bool last = progress.done && !progress.failure && exchange->complete();
+    if (attempt.committed && !last && (!progress.wire.empty() || !progress.events.empty())) {
       absl::Status written = co_await attempt.sink.WriteStream(progress);
       if (!written.ok()) {
         attempt.client_gone = true;
@@ -357,7 +359,7 @@ asio::awaitable<void> FailoverExecutor::RunStream(Attempt& attempt) {
     if (!rest.ok() || rest->empty()) break;
   }
   attempt.usage = decoder->usage();
-  if (!(co_await attempt.sink.FinishStream()).ok()) {
+  if (!(co_await attempt.sink.FinishStream(progress)).ok()) {
     attempt.client_gone = true;
     co_return;
   }

@@ -78,6 +78,13 @@ class H2Handler : public Handler {
       (void)co_await writer.Finish();
       co_return;
     }
+    if (target == "/stream-last") {
+      bhttp::response_header<> head;
+      head.result(bhttp::status::ok);
+      if (!(co_await writer.StartStream(std::move(head), "first")).ok()) co_return;
+      (void)co_await writer.FinishWith("last");
+      co_return;
+    }
     if (target == "/abort") {
       bhttp::response_header<> head;
       head.result(bhttp::status::ok);
@@ -239,6 +246,17 @@ TEST_F(H2ServerTest, SendsEachWriteAsDataBeforeTheNextOne) {
   EXPECT_EQ(client.stream(id).error_code, 0u);
   EXPECT_TRUE(client.stream(id).end_stream);
   EXPECT_EQ(client.stream(id).chunks, (std::vector<std::string>{"one", "two"}));
+}
+
+TEST_F(H2ServerTest, TheLastWriteOfAStreamCarriesItsEnd) {
+  StartServer();
+  H2TestClient client(server_->port());
+  const int32_t id = client.Submit("GET", "/stream-last");
+  ASSERT_TRUE(client.WaitClosed(id));
+  EXPECT_EQ(client.stream(id).error_code, 0u);
+  EXPECT_EQ(client.stream(id).chunks, (std::vector<std::string>{"first", "last"}));
+  EXPECT_TRUE(client.stream(id).end_stream);
+  EXPECT_EQ(client.stream(id).end_stream_data, 4u) << "END_STREAM rides on the DATA frame of the last bytes";
 }
 
 TEST_F(H2ServerTest, ServesManyConcurrentStreamsOnOneConnection) {

@@ -72,7 +72,7 @@ class TestHandler : public Handler {
       head.result(bhttp::status::ok);
       if (!(co_await writer.StartStream(std::move(head), "first")).ok()) co_return;
       if (!(co_await writer.Write("second")).ok()) co_return;
-      (void)co_await writer.Finish();
+      (void)co_await writer.FinishWith("third");
       co_return;
     }
     if (target == "/abort-stream") {
@@ -329,7 +329,7 @@ TEST_F(ServerTest, StreamsEachChunkBeforeFinish) {
   EXPECT_EQ(response->body(), "after");
 }
 
-TEST_F(ServerTest, StreamHeadCarriesTheFirstBytesAsTheFirstChunk) {
+TEST_F(ServerTest, StreamHeadCarriesTheFirstBytesAndTheEndTheLast) {
   StartServer();
   RawConnection client(server_->port());
   ASSERT_TRUE(client.Send("GET /stream-first HTTP/1.1\r\nHost: x\r\n\r\n"));
@@ -338,7 +338,7 @@ TEST_F(ServerTest, StreamHeadCarriesTheFirstBytesAsTheFirstChunk) {
   EXPECT_NE(head->find("Transfer-Encoding: chunked\r\n"), std::string::npos);
   auto body = client.ReadUntil("0\r\n\r\n");
   ASSERT_TRUE(body.has_value());
-  EXPECT_EQ(*body, "5\r\nfirst\r\n6\r\nsecond\r\n0\r\n\r\n");
+  EXPECT_EQ(*body, "5\r\nfirst\r\n6\r\nsecond\r\n5\r\nthird\r\n0\r\n\r\n");
 }
 
 TEST_F(ServerTest, ClosesConnectionWhenHandlerEndsStreamWithoutFinish) {

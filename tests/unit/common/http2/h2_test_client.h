@@ -37,6 +37,7 @@ class H2TestClient {
     bool closed = false;
     uint32_t error_code = 0;  // RST_STREAM code; 0 after a clean close
     bool end_stream = false;  // END_STREAM received
+    size_t end_stream_data = 0;  // payload bytes of the DATA frame that carried END_STREAM
 
     std::string Header(std::string_view name) const {
       for (const auto& [key, value] : headers) {
@@ -192,7 +193,9 @@ class H2TestClient {
     }
     if ((frame->hd.type == NGHTTP2_DATA || frame->hd.type == NGHTTP2_HEADERS) &&
         (frame->hd.flags & NGHTTP2_FLAG_END_STREAM)) {
-      self.streams_[frame->hd.stream_id].end_stream = true;
+      Stream& stream = self.streams_[frame->hd.stream_id];
+      stream.end_stream = true;
+      if (frame->hd.type == NGHTTP2_DATA) stream.end_stream_data = frame->hd.length;
     }
     return 0;
   }
