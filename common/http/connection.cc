@@ -325,16 +325,7 @@ asio::awaitable<absl::Status> Connection::StartStream(bhttp::response_header<> h
   } else if (!first_bytes.empty()) {
     buffers[count++] = asio::buffer(first_bytes);
   }
-  error_code ec;
-  {
-    WriteScope scope(*this);
-    ec = co_await WriteBuffers(std::span<const asio::const_buffer>(buffers.data(), count));
-  }
-  if (ec) {
-    keep_alive_ = false;
-    co_return WriteError(ec);
-  }
-  co_return absl::OkStatus();
+  co_return co_await WriteStreamBytes(std::span<const asio::const_buffer>(buffers.data(), count));
 }
 
 asio::awaitable<absl::Status> Connection::Write(std::string_view data) {
@@ -346,16 +337,7 @@ asio::awaitable<absl::Status> Connection::Write(std::string_view data) {
   const std::array<asio::const_buffer, 3> chunk = {
       asio::buffer(size_line.data(), size_length), asio::buffer(data),
       asio::buffer("\r\n", 2)};
-  error_code ec;
-  {
-    WriteScope scope(*this);
-    ec = co_await WriteBuffers(chunk);
-  }
-  if (ec) {
-    keep_alive_ = false;
-    co_return WriteError(ec);
-  }
-  co_return absl::OkStatus();
+  co_return co_await WriteStreamBytes(chunk);
 }
 
 asio::awaitable<absl::Status> Connection::FinishWith(std::string_view last) {
@@ -375,14 +357,9 @@ asio::awaitable<absl::Status> Connection::FinishWith(std::string_view last) {
     buffers[count++] = asio::buffer("\r\n", 2);
   }
   buffers[count++] = asio::buffer(kLastChunk);
-  error_code ec;
-  {
-    WriteScope scope(*this);
-    ec = co_await WriteBuffers(std::span<const asio::const_buffer>(buffers.data(), count));
-  }
-  if (ec) {
-    keep_alive_ = false;
-    co_return WriteError(ec);
+  if (absl::Status status = co_await WriteStreamBytes(std::span<const asio::const_buffer>(buffers.data(), count));
+      !status.ok()) {
+    co_return status;
   }
   complete_ = true;
   co_return absl::OkStatus();
@@ -390,6 +367,10 @@ asio::awaitable<absl::Status> Connection::FinishWith(std::string_view last) {
 
 asio::awaitable<absl::Status> Connection::WriteRaw(std::string_view data) {
   const std::array<asio::const_buffer, 1> buffers = {asio::buffer(data)};
+  co_return co_await WriteStreamBytes(buffers);
+}
+
+asio::awaitable<absl::Status> Connection::WriteStreamBytes(std::span<const asio::const_buffer> buffers) {
   error_code ec;
   {
     WriteScope scope(*this);

@@ -95,6 +95,8 @@ class Connection final : public ResponseWriter,
   asio::awaitable<void> SendReject(boost::beast::http::status status, std::string_view reason);
   asio::awaitable<void> LingeringClose();
   asio::awaitable<absl::Status> WriteRaw(std::string_view data);
+  // Writes stream bytes under the write deadline; a failed write ends keep-alive (UNAVAILABLE).
+  asio::awaitable<absl::Status> WriteStreamBytes(std::span<const asio::const_buffer> buffers);
   // Writes `response` whole: its head (serialized into head_) and body in one gather write.
   asio::awaitable<boost::system::error_code> WriteResponse(const Response& response);
   void BeginResponse(const Request& request);
