@@ -81,10 +81,6 @@ class Connection final : public ResponseWriter,
   // The I/O below goes to the TLS stream when there is one, else to the socket.
   asio::awaitable<std::tuple<boost::system::error_code, size_t>> ReadSome(asio::mutable_buffer buffer);
   asio::awaitable<boost::system::error_code> WriteBuffers(std::span<const asio::const_buffer> buffers);
-  template <class Operation>
-  auto OnStream(Operation operation) {
-    return tls_ ? operation(*tls_) : operation(*plain_);
-  }
   // Serves one request; false when the connection must close afterwards.
   asio::awaitable<bool> ServeOne();
   // Reads the next request into parser_; false (after answering a bad request) to close.
